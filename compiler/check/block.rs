@@ -1,0 +1,501 @@
+//! Checks a merged block against its schema: every key known (E0103), written in the
+//! shape the schema gives it, every value of its type, every required key present
+//! (E0104). The result is the block's evaluated values, which the kind builders read.
+
+use super::eval::{Cx, Val};
+use super::names;
+use crate::diag::suggest::did_you_mean;
+use crate::diag::{Code, Diagnostic};
+use crate::resolve::{MBlock, MEntry, MKey};
+use crate::schema::{Schema, Shape, Ty};
+use crate::source::Span;
+
+/// One evaluated entry.
+#[derive(Clone, Debug)]
+pub struct EvEntry {
+    pub key: MKey,
+    pub key_span: Span,
+    pub value_span: Span,
+    pub val: Option<Val>,
+    pub block: Option<Ev>,
+    pub doc: Option<String>,
+}
+
+/// An evaluated block.
+#[derive(Clone, Debug, Default)]
+pub struct Ev {
+    pub entries: Vec<EvEntry>,
+}
+
+impl Ev {
+    pub fn entry(&self, name: &str) -> Option<&EvEntry> {
+        self.entries
+            .iter()
+            .find(|e| matches!(&e.key, MKey::Field(k) if k == name))
+    }
+
+    pub fn val(&self, name: &str) -> Option<&Val> {
+        self.entry(name).and_then(|e| e.val.as_ref())
+    }
+
+    pub fn block(&self, name: &str) -> Option<&Ev> {
+        self.entry(name).and_then(|e| e.block.as_ref())
+    }
+
+    pub fn named<'a>(&'a self, word: &'a str) -> impl Iterator<Item = (&'a str, &'a EvEntry)> + 'a {
+        self.entries.iter().filter_map(move |e| match &e.key {
+            MKey::Named(k, n) if k == word => Some((n.as_str(), e)),
+            _ => None,
+        })
+    }
+
+    pub fn span(&self, name: &str) -> Option<Span> {
+        self.entry(name).map(|e| e.value_span)
+    }
+
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.val(name)? {
+            Val::Text(t) => t.as_literal(),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.val(name)? {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.val(name)? {
+            Val::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn duration(&self, name: &str) -> Option<u64> {
+        match self.val(name)? {
+            Val::Duration(ms) => Some(*ms),
+            _ => None,
+        }
+    }
+
+    pub fn word(&self, name: &str) -> Option<&'static str> {
+        match self.val(name)? {
+            Val::Enum(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    pub fn strings(&self, name: &str) -> Option<Vec<String>> {
+        match self.val(name)? {
+            Val::List(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| match v {
+                        Val::Text(t) => t.as_literal(),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Who owns a block, for messages: "service `wallet`", "`scale` of service `wallet`".
+pub struct Owner<'a> {
+    pub what: &'a str,
+    pub span: Span,
+}
+
+impl Cx<'_, '_> {
+    /// Evaluates `block` against `schema`.
+    pub fn eval_block(&mut self, block: &MBlock, schema: &'static Schema, owner: &Owner) -> Ev {
+        let mut ev = Ev {
+            entries: Vec::with_capacity(block.entries.len()),
+        };
+        for e in &block.entries {
+            if let Some(out) = self.eval_entry(e, schema, owner) {
+                ev.entries.push(out);
+            }
+        }
+        for spec in schema.keys.iter().filter(|k| k.required) {
+            if ev.entry(spec.name).is_none() && block.field(spec.name).is_none() {
+                let example = match spec.shape {
+                    Shape::Field(ty) => format!("`{} = …` ({})", spec.name, ty.describe()),
+                    _ => format!("`{} {{ … }}`", spec.name),
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::MISSING_FIELD,
+                        owner.span,
+                        format!("{} has no `{}`", owner.what, spec.name),
+                    )
+                    .with_help(format!("add {example}: {}", lower_first(spec.doc))),
+                );
+            }
+        }
+        ev
+    }
+
+    fn eval_entry(
+        &mut self,
+        e: &MEntry,
+        schema: &'static Schema,
+        owner: &Owner,
+    ) -> Option<EvEntry> {
+        let mut out = EvEntry {
+            key: e.key.clone(),
+            key_span: e.key_span,
+            value_span: e.value.as_ref().map_or(e.span, |v| v.span),
+            val: None,
+            block: None,
+            doc: e.doc.clone(),
+        };
+        if e.is_param {
+            self.diags.push(
+                Diagnostic::new(Code::UNKNOWN_KEY, e.span, "parameters are declared only in templates")
+                    .with_help("declare `param NAME: TYPE` in a `template`, and set it in the declarations made from it"),
+            );
+            return None;
+        }
+        if let Some(span) = e.dotted {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UNKNOWN_KEY,
+                    span,
+                    format!(
+                        "dotted key {} is only allowed in `env` blocks",
+                        e.key.describe()
+                    ),
+                )
+                .with_help("nest the keys instead: `scale { max = 10 }`"),
+            );
+            return None;
+        }
+        let word = e.key.word().to_string();
+        let spec = schema.key(&word);
+        if spec.is_none() {
+            if let (Some(ty), MKey::Field(k)) = (schema.open, &e.key) {
+                if let Err(err) = names::data_key(k) {
+                    self.diags.push(Diagnostic::new(
+                        Code::INVALID_VALUE,
+                        e.key_span,
+                        err.message,
+                    ));
+                    return None;
+                }
+                return self.field_value(e, ty, out);
+            }
+            let mut help = did_you_mean(&word, schema.names());
+            if help.is_none() && schema.open.is_none() {
+                help = Some(format!(
+                    "{} takes {}",
+                    owner.what,
+                    schema
+                        .names()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UNKNOWN_KEY,
+                    e.key_span,
+                    format!("{} has no key `{word}`", owner.what),
+                )
+                .with_help_opt(help),
+            );
+            return None;
+        }
+        let spec = spec?;
+        match (&e.key, spec.shape) {
+            (MKey::Field(_), Shape::Field(ty)) => {
+                if e.value.is_none() {
+                    self.shape_error(
+                        e,
+                        format!("`{word}` takes a value, not a block"),
+                        format!("write `{word} = …`"),
+                    );
+                    return None;
+                }
+                self.field_value(e, ty, out)
+            }
+            (MKey::Field(_), Shape::Block(sub)) => {
+                let Some(b) = &e.block else {
+                    self.shape_error(
+                        e,
+                        format!("`{word}` is a block"),
+                        format!("write `{word} {{ … }}`"),
+                    );
+                    return None;
+                };
+                let what = format!("`{word}` of {}", owner.what);
+                out.block = Some(self.eval_block(
+                    b,
+                    sub,
+                    &Owner {
+                        what: &what,
+                        span: e.key_span,
+                    },
+                ));
+                Some(out)
+            }
+            (MKey::Field(_), Shape::Map(ty)) => {
+                let Some(b) = &e.block else {
+                    self.shape_error(
+                        e,
+                        format!("`{word}` is a block"),
+                        format!("write `{word} {{ NAME = … }}`"),
+                    );
+                    return None;
+                };
+                out.block = Some(self.eval_map(b, ty, &word));
+                Some(out)
+            }
+            (MKey::Named(_, name), Shape::Named { value, block }) => {
+                let name_span = e.name_span.unwrap_or(e.key_span);
+                let valid = if word == "port" {
+                    names::port_name(name)
+                } else {
+                    names::dns_label(name)
+                };
+                if let Err(err) = valid {
+                    let sp = err.at.map_or(name_span, |at| name_span.sub(at, 1));
+                    self.diags
+                        .push(Diagnostic::new(Code::INVALID_VALUE, sp, err.message));
+                    return None;
+                }
+                match (value, &e.value) {
+                    (Some(ty), Some(v)) => {
+                        out.val = self.eval(v, ty);
+                        out.val.as_ref()?;
+                    }
+                    (Some(ty), None) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::MISSING_FIELD,
+                                e.key_span,
+                                format!("`{word} {name}` needs a value"),
+                            )
+                            .with_help(format!("write `{word} {name} = …` ({})", ty.describe())),
+                        );
+                        return None;
+                    }
+                    (None, Some(v)) => {
+                        self.shape_error_at(
+                            v.span,
+                            format!("`{word} {name}` takes a block, not a value"),
+                            format!("write `{word} {name} {{ … }}`"),
+                        );
+                        return None;
+                    }
+                    (None, None) => {}
+                }
+                if let Some(sub) = block {
+                    let what = format!("{word} `{name}`");
+                    let empty = MBlock::default();
+                    let b = e.block.as_ref().unwrap_or(&empty);
+                    out.block = Some(self.eval_block(
+                        b,
+                        sub,
+                        &Owner {
+                            what: &what,
+                            span: name_span,
+                        },
+                    ));
+                }
+                Some(out)
+            }
+            (MKey::Route(path), Shape::Route(sub)) => {
+                if !path.starts_with('/') {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::INVALID_PATH,
+                            e.key_span,
+                            format!("route path `{path}` does not start with `/`"),
+                        )
+                        .with_help(format!("write `route \"/{path}\"`")),
+                    );
+                    return None;
+                }
+                let v = e.value.as_ref()?;
+                out.val = self.eval(v, Ty::CallTarget);
+                out.val.as_ref()?;
+                let what = format!("route `{path}`");
+                let empty = MBlock::default();
+                let b = e.block.as_ref().unwrap_or(&empty);
+                out.block = Some(self.eval_block(
+                    b,
+                    sub,
+                    &Owner {
+                        what: &what,
+                        span: e.key_span,
+                    },
+                ));
+                Some(out)
+            }
+            (MKey::Mount(at), Shape::Mount) => {
+                if !at.starts_with('/') {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::INVALID_PATH,
+                            e.key_span,
+                            format!("mount path `{at}` is not absolute"),
+                        )
+                        .with_help(format!("write `at \"/{at}\"`")),
+                    );
+                    return None;
+                }
+                let v = e.value.as_ref()?;
+                out.val = self.eval(v, Ty::Mountable);
+                out.val.as_ref()?;
+                Some(out)
+            }
+            (MKey::Named(_, name), _) => {
+                self.shape_error_at(
+                    e.name_span.unwrap_or(e.key_span),
+                    format!("`{word}` takes no name"),
+                    format!("write `{word} = …` or `{word} {{ … }}`, without `{name}`"),
+                );
+                None
+            }
+            (_, Shape::Named { .. }) => {
+                self.shape_error(
+                    e,
+                    format!("`{word}` needs a name"),
+                    format!("write `{word} NAME = …` or `{word} NAME {{ … }}`"),
+                );
+                None
+            }
+            (_, Shape::Route(_)) => {
+                self.shape_error(
+                    e,
+                    "a route is written `route \"/path\" -> target`".to_string(),
+                    "write `route \"/api\" -> api.http`".to_string(),
+                );
+                None
+            }
+            (_, Shape::Mount) => {
+                self.shape_error(
+                    e,
+                    "a mount is written `mount NAME at \"/path\"`".to_string(),
+                    "write `mount app-settings at \"/app/config\"`".to_string(),
+                );
+                None
+            }
+            (MKey::Route(_), _) | (MKey::Mount(_), _) => {
+                self.diags.push(Diagnostic::new(
+                    Code::UNKNOWN_KEY,
+                    e.span,
+                    format!("{} cannot have `{word}` entries", owner.what),
+                ));
+                None
+            }
+        }
+    }
+
+    fn field_value(&mut self, e: &MEntry, ty: Ty, mut out: EvEntry) -> Option<EvEntry> {
+        let Some(v) = &e.value else {
+            self.shape_error(
+                e,
+                format!("{} takes a value, not a block", e.key.describe()),
+                "write `KEY = …`".to_string(),
+            );
+            return None;
+        };
+        match self.eval(v, ty)? {
+            Val::Unset => None,
+            val => {
+                out.val = Some(val);
+                Some(out)
+            }
+        }
+    }
+
+    /// A block of free keys, one value type: `env { … }`, `labels { … }`.
+    fn eval_map(&mut self, b: &MBlock, ty: Ty, word: &str) -> Ev {
+        let mut ev = Ev::default();
+        for e in &b.entries {
+            let MKey::Field(k) = &e.key else {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UNKNOWN_KEY,
+                        e.span,
+                        format!("`{word}` holds only `NAME = value` entries"),
+                    )
+                    .with_help("write `NAME = value`"),
+                );
+                continue;
+            };
+            let valid = match ty {
+                Ty::EnvValue => names::env_name(k),
+                Ty::LabelValue => names::label_key(k),
+                _ => names::data_key(k),
+            };
+            if let Err(err) = valid {
+                let code = if ty == Ty::LabelValue {
+                    Code::INVALID_LABEL
+                } else {
+                    Code::INVALID_VALUE
+                };
+                self.diags
+                    .push(Diagnostic::new(code, e.key_span, err.message));
+                continue;
+            }
+            if e.dotted.is_some() {
+                self.diags.push(Diagnostic::new(
+                    Code::UNKNOWN_KEY,
+                    e.key_span,
+                    format!("`{k}` has dots; quote names that contain dots: `\"{k}\" = …`"),
+                ));
+                continue;
+            }
+            let saved = self.secret_ok;
+            self.secret_ok = ty == Ty::EnvValue;
+            let out = EvEntry {
+                key: e.key.clone(),
+                key_span: e.key_span,
+                value_span: e.value.as_ref().map_or(e.span, |v| v.span),
+                val: None,
+                block: None,
+                doc: e.doc.clone(),
+            };
+            let r = if e.block.is_some() {
+                self.shape_error(
+                    e,
+                    format!("`{k}` takes a value, not a block"),
+                    format!("write `{k} = …`"),
+                );
+                None
+            } else {
+                self.field_value(e, ty, out)
+            };
+            self.secret_ok = saved;
+            if let Some(r) = r {
+                ev.entries.push(r);
+            }
+        }
+        ev
+    }
+
+    fn shape_error(&mut self, e: &MEntry, message: String, help: String) {
+        self.shape_error_at(e.key_span, message, help);
+    }
+
+    fn shape_error_at(&mut self, span: Span, message: String, help: String) {
+        self.diags
+            .push(Diagnostic::new(Code::TYPE_MISMATCH, span, message).with_help(help));
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,425 @@
+//! The typed model of one environment: every declaration fully evaluated, defaults
+//! applied, references resolved to names. This is what the emitters consume; it holds
+//! no syntax, only origin spans for the few diagnostics later phases raise.
+
+use std::collections::BTreeMap;
+
+pub use super::value::{Bytes, IntOrPct, Millicores, Res, Text, TextPart};
+use crate::resolve::DeclId;
+use crate::schema::Kind;
+use crate::source::Span;
+
+/// One environment's platform.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The environment's name (`default` when the program declares none).
+    pub env: String,
+    pub platform: Platform,
+    pub workloads: Vec<Workload>,
+    pub secrets: Vec<Secret>,
+    pub configs: Vec<Config>,
+    pub gateways: Vec<Gateway>,
+    /// Names of declarations by id, for resolving `TextPart` references.
+    pub names: BTreeMap<DeclId, String>,
+}
+
+impl Model {
+    pub fn workload(&self, name: &str) -> Option<&Workload> {
+        self.workloads.iter().find(|w| w.name == name)
+    }
+
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+
+    pub fn config(&self, name: &str) -> Option<&Config> {
+        self.configs.iter().find(|c| c.name == name)
+    }
+
+    /// The name of a declaration.
+    pub fn name(&self, id: DeclId) -> &str {
+        self.names.get(&id).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mesh {
+    None,
+    Linkerd,
+    Istio,
+}
+
+/// `vault(address, role:, mount:)`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultStore {
+    pub address: String,
+    pub role: String,
+    pub mount: String,
+}
+
+/// Who may read the platform's Secrets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Group(String),
+    User(String),
+    ServiceAccount { namespace: String, name: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub name: String,
+    pub doc: Option<String>,
+    pub namespace: String,
+    pub version: Option<String>,
+    /// (major, minor)
+    pub kubernetes: (u32, u32),
+    pub registry: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub mesh: Mesh,
+    /// The namespace the ingress controller runs in.
+    pub ingress_from: String,
+    pub secret_store: Option<VaultStore>,
+    pub admins: Vec<Subject>,
+    pub span: Span,
+}
+
+impl Platform {
+    /// The settings of a program that declares no platform (already an error), so that
+    /// the rest of the program can still be checked.
+    pub fn fallback() -> Platform {
+        Platform {
+            name: "platform".to_string(),
+            doc: None,
+            namespace: "platform".to_string(),
+            version: None,
+            kubernetes: (1, 33),
+            registry: None,
+            labels: Vec::new(),
+            mesh: Mesh::None,
+            ingress_from: "ingress-nginx".to_string(),
+            secret_store: None,
+            admins: Vec::new(),
+            span: Span::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Grpc,
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    /// The container port.
+    pub number: u16,
+    /// The Service port, when it differs.
+    pub expose: Option<u16>,
+    pub protocol: Protocol,
+}
+
+impl Port {
+    /// The port clients connect to on the Service.
+    pub fn service_port(&self) -> u16 {
+        self.expose.unwrap_or(self.number)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeAction {
+    Http { path: String, port: String },
+    Grpc { port: String },
+    Tcp { port: String },
+    Exec(Vec<String>),
+}
+
+/// A probe and its timings (seconds; `None` leaves the Kubernetes default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub action: ProbeAction,
+    pub delay: Option<u32>,
+    pub period: Option<u32>,
+    pub timeout: Option<u32>,
+    pub failures: Option<u32>,
+}
+
+/// Autoscaling bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scale {
+    pub min: u32,
+    pub max: u32,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    /// Scale-down stabilisation window, seconds.
+    pub cooldown: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replicas {
+    Fixed(u32),
+    Auto(Scale),
+}
+
+impl Replicas {
+    /// The fewest replicas the workload runs with.
+    pub fn min(&self) -> u32 {
+        match self {
+            Replicas::Fixed(n) => *n,
+            Replicas::Auto(s) => s.min,
+        }
+    }
+
+    /// The most replicas the workload may run with.
+    pub fn max(&self) -> u32 {
+        match self {
+            Replicas::Fixed(n) => *n,
+            Replicas::Auto(s) => s.max,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rollout {
+    pub max_surge: IntOrPct,
+    pub max_unavailable: IntOrPct,
+    /// progressDeadlineSeconds
+    pub deadline: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Disruption {
+    MinAvailable(IntOrPct),
+    MaxUnavailable(IntOrPct),
+}
+
+/// What an environment variable is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvValue {
+    Text(Text),
+    SecretKey { secret: String, key: String },
+    ConfigKey { config: String, key: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: EnvValue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MountSource {
+    Secret(String),
+    Config(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub source: MountSource,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Volume {
+    pub name: String,
+    pub at: String,
+    pub size: Option<Bytes>,
+    pub class: Option<String>,
+    pub persistent: bool,
+    pub shared: bool,
+}
+
+/// A declared connection: to a workload, on one port or all of its ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub target: String,
+    pub port: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Egress {
+    /// An IPv4 network and port.
+    Cidr { network: String, port: u16 },
+    /// A host name and port: allowed to every public address on that port.
+    Host { host: String, port: u16 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Security {
+    pub run_as: Option<i64>,
+    pub group: Option<i64>,
+    pub read_only_root: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storage {
+    pub size: Bytes,
+    pub class: Option<String>,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backup {
+    pub schedule: String,
+    pub keep: u32,
+    pub size: Bytes,
+    pub class: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dump {
+    pub command: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub image: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobRun {
+    Once,
+    BeforeRollout,
+}
+
+/// A service, database or job.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub id: DeclId,
+    pub name: String,
+    pub kind: Kind,
+    pub doc: Option<String>,
+    /// The name as written.
+    pub span: Span,
+    /// The template it was made from, as written (`std.postgres`).
+    pub template: Option<String>,
+    pub image: String,
+    pub ports: Vec<Port>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub ready: Option<Probe>,
+    pub live: Option<Probe>,
+    pub startup: Option<Probe>,
+    pub cpu: Option<Res<Millicores>>,
+    pub memory: Option<Res<Bytes>>,
+    pub replicas: Replicas,
+    pub rollout: Rollout,
+    pub disruption: Option<Disruption>,
+    pub env: Vec<EnvVar>,
+    pub mounts: Vec<Mount>,
+    pub volumes: Vec<Volume>,
+    pub calls: Vec<Call>,
+    pub egress: Vec<Egress>,
+    pub security: Security,
+    pub storage: Option<Storage>,
+    pub backup: Option<Backup>,
+    pub dump: Option<Dump>,
+    pub schedule: Option<String>,
+    pub run: JobRun,
+    pub retries: u32,
+    /// activeDeadlineSeconds
+    pub deadline: Option<u32>,
+    /// Spans of values by path (`scale.min`), for diagnostics raised by platform rules.
+    pub spans: BTreeMap<String, Span>,
+}
+
+impl Workload {
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+
+    /// The span of the value at `path`, or the workload's name.
+    pub fn span_of(&self, path: &str) -> Span {
+        self.spans.get(path).copied().unwrap_or(self.span)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    Vault { path: String },
+    Deploy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Restart,
+    Live,
+}
+
+#[derive(Clone, Debug)]
+pub struct Secret {
+    pub id: DeclId,
+    pub name: String,
+    pub doc: Option<String>,
+    pub keys: Vec<String>,
+    pub source: SecretSource,
+    /// Seconds between reads of the secret store.
+    pub refresh: u64,
+    pub rotation: Rotation,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub key: String,
+    pub value: String,
+    /// The file it was read from, as written in `file("...")`.
+    pub file: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub id: DeclId,
+    pub name: String,
+    pub doc: Option<String>,
+    pub entries: Vec<ConfigEntry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    Issuer(String),
+    Secret(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatewayApi {
+    Ingress,
+    GatewayApi,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub path: String,
+    pub target: String,
+    pub port: String,
+    /// Seconds.
+    pub timeout: Option<u64>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub id: DeclId,
+    pub name: String,
+    pub doc: Option<String>,
+    pub host: String,
+    pub tls: Option<Tls>,
+    pub class: Option<String>,
+    pub api: GatewayApi,
+    pub routes: Vec<Route>,
+    pub span: Span,
+    pub host_span: Span,
+}

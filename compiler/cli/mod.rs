@@ -1,0 +1,72 @@
+//! The command line: parses arguments (clap), reads files, runs the phases, prints
+//! diagnostics and decides the exit code. With `lsp`, the only module that touches the
+//! disk or the process.
+
+mod check;
+mod explain;
+mod fs;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use fs::FsLoader;
+
+use crate::diag::render::Format;
+
+/// Exit status: the program checked clean (warnings allowed).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the program has errors (or warnings under `--deny-warnings`).
+pub const EXIT_ERRORS: u8 = 1;
+/// Exit status: a usage or I/O problem (missing file, directory given, bad argument).
+pub const EXIT_USAGE: u8 = 2;
+
+/// sorchac compiles a `.sorcha` platform description to Kubernetes manifests, a
+/// Kustomize base with overlays, and a Helm chart.
+#[derive(Parser, Debug)]
+#[command(name = "sorchac", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and type-check programs and report diagnostics.
+    Check {
+        /// The program files (each is the root of a program).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors (exit 1 when there are any).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Explain a diagnostic code, with an example and its fix.
+    Explain {
+        /// A code such as E0201.
+        code: String,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(match cli.command {
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+        } => check::run(&files, format, deny_warnings),
+        Command::Explain { code } => explain::run(&code),
+    })
+}

@@ -1,0 +1,45 @@
+//! sorchac: compiles the Sorcha platform language to Kubernetes output.
+//!
+//! The phases, each a pure function from one named form to the next (see
+//! ARCHITECTURE.md): [`syntax`] (text -> AST), [`resolve`] (ASTs + stdlib -> program),
+//! [`check`] (program -> typed model per environment). Only `cli` touches the disk.
+
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod resolve;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+
+use check::Checked;
+use diag::{Diagnostic, Diagnostics};
+use resolve::{Loader, Program};
+
+/// The result of the front end: the program, its typed models (when it resolved) and
+/// every diagnostic, sorted by position.
+#[derive(Debug)]
+pub struct Compilation {
+    pub program: Program,
+    pub checked: Checked,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses, resolves and checks the program rooted at `root`. `Err` only when the root
+/// file itself cannot be read.
+pub fn compile(root: &str, loader: &dyn Loader) -> Result<Compilation, String> {
+    let mut diags = Diagnostics::new();
+    let program = resolve::resolve(root, loader, &mut diags)?;
+    let checked = check::check(&program, &mut diags);
+    Ok(Compilation {
+        program,
+        checked,
+        diagnostics: diags.into_sorted(),
+    })
+}

@@ -1,0 +1,257 @@
+//! Source files held in memory: ids, byte spans, and the line index that turns a byte
+//! offset into a line and column (Unicode scalar values for people and JSON, UTF-16 code
+//! units for the language server). Nothing here touches the disk.
+
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SourceId(pub u32);
+
+/// A byte range in one source file. Every syntax node carries one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub source: SourceId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(source: SourceId, start: usize, end: usize) -> Span {
+        Span {
+            source,
+            start: clamp_u32(start),
+            end: clamp_u32(end.max(start)),
+        }
+    }
+
+    /// The smallest span that covers both (they must be in the same file).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            source: self.source,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// A span of `len` bytes starting `offset` bytes into this one.
+    pub fn sub(self, offset: usize, len: usize) -> Span {
+        let start = (self.start as usize + offset).min(self.end as usize);
+        let end = (start + len).min(self.end as usize);
+        Span::new(self.source, start, end)
+    }
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Where a source file came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file of the program, by the path it was opened or imported with.
+    File(String),
+    /// A module of the embedded standard library (`std.postgres`).
+    Stdlib(String),
+}
+
+/// One source file: its name as shown to users, its text and a line index.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub origin: Origin,
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+}
+
+/// A 1-based line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceFile {
+    pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> SourceFile {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(clamp_u32(i + 1));
+            }
+        }
+        SourceFile {
+            origin,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The name shown in diagnostics: the path, or `<std.NAME>` for the standard library.
+    pub fn name(&self) -> String {
+        match &self.origin {
+            Origin::File(p) => p.clone(),
+            Origin::Stdlib(m) => format!("<std.{m}>"),
+        }
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::File(p) => Some(p),
+            Origin::Stdlib(_) => None,
+        }
+    }
+
+    fn clamp(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while o > 0 && !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
+    /// 0-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let o = clamp_u32(self.clamp(offset));
+        match self.line_starts.binary_search(&o) {
+            Ok(l) => l,
+            Err(l) => l - 1,
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .map(|&s| s as usize)
+            .unwrap_or(self.text.len())
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// 1-based line and column, the column counted in Unicode scalar values.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let o = self.clamp(offset);
+        let line = self.line_of(o);
+        let start = self.line_start(line);
+        LineCol {
+            line: line + 1,
+            column: self.text[start..o].chars().count() + 1,
+        }
+    }
+
+    /// 0-based line and UTF-16 column, as the Language Server Protocol counts them.
+    pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
+        let o = self.clamp(offset);
+        let line = self.line_of(o);
+        let start = self.line_start(line);
+        let col: usize = self.text[start..o].chars().map(char::len_utf16).sum();
+        (clamp_u32(line), clamp_u32(col))
+    }
+
+    /// Byte offset of a 0-based line and UTF-16 column (clamped to the line).
+    pub fn offset_of_utf16(&self, line: u32, col: u32) -> usize {
+        let line = line as usize;
+        if line >= self.line_starts.len() {
+            return self.text.len();
+        }
+        let start = self.line_start(line);
+        let end = if line + 1 < self.line_starts.len() {
+            self.line_start(line + 1)
+        } else {
+            self.text.len()
+        };
+        let mut units = 0u32;
+        for (i, c) in self.text[start..end].char_indices() {
+            if units >= col || c == '\n' {
+                return start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        end
+    }
+}
+
+/// Every file of one compilation, indexed by [`SourceId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    pub fn add(&mut self, origin: Origin, text: impl Into<Arc<str>>) -> SourceId {
+        let id = SourceId(clamp_u32(self.files.len()));
+        self.files.push(SourceFile::new(origin, text));
+        id
+    }
+
+    pub fn get(&self, id: SourceId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn text(&self, span: Span) -> &str {
+        self.get(span.source)
+            .and_then(|f| f.text.get(span.range()))
+            .unwrap_or("")
+    }
+
+    pub fn find(&self, origin: &Origin) -> Option<SourceId> {
+        self.files
+            .iter()
+            .position(|f| &f.origin == origin)
+            .map(|i| SourceId(clamp_u32(i)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (SourceId(clamp_u32(i)), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_scalar_values_and_utf16_units() {
+        let f = SourceFile::new(Origin::File("a".into()), "ab\n// é😀 x\n");
+        let x = f.text.find('x').unwrap();
+        assert_eq!(f.line_col(x), LineCol { line: 2, column: 7 });
+        // é is 1 UTF-16 unit, 😀 is 2.
+        assert_eq!(f.utf16_position(x), (1, 7));
+        assert_eq!(f.offset_of_utf16(1, 7), x);
+    }
+
+    #[test]
+    fn offsets_past_the_end_are_clamped() {
+        let f = SourceFile::new(Origin::File("a".into()), "a\nb");
+        assert_eq!(f.line_col(100), LineCol { line: 2, column: 2 });
+        assert_eq!(f.offset_of_utf16(9, 0), 3);
+    }
+}

@@ -1,0 +1,240 @@
+//! The spanned syntax tree of one `.sorcha` file, as written: no names resolved, no
+//! templates merged. Every node carries the span of the text it came from.
+
+use crate::source::{SourceId, Span};
+
+/// A name as written, with its span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A dotted name: `std.postgres`, `wallet.http`, `db-admin.password`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+impl Path {
+    /// The path as written, segments joined with `.`.
+    pub fn dotted(&self) -> String {
+        let mut s = String::new();
+        for (i, seg) in self.segments.iter().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            s.push_str(&seg.name);
+        }
+        s
+    }
+}
+
+/// One parsed file.
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub source: SourceId,
+    pub items: Vec<Item>,
+}
+
+/// A top-level item.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// `use std.postgres`
+    Use(UseDecl),
+    /// `import "services/peer.sorcha"`
+    Import(ImportDecl),
+    /// `template dotnet-api for service { ... }`
+    Template(TemplateDecl),
+    /// `KIND NAME [: TEMPLATE] { ... }`, including `env NAME { ... }` and `platform`.
+    Decl(Decl),
+}
+
+#[derive(Clone, Debug)]
+pub struct UseDecl {
+    pub doc: Option<String>,
+    pub path: Path,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportDecl {
+    pub doc: Option<String>,
+    pub path: StrLit,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TemplateDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub kind: Ident,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Decl {
+    pub doc: Option<String>,
+    pub kind: Ident,
+    pub name: Ident,
+    pub template: Option<Path>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// `{ entries }`
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub entries: Vec<Entry>,
+    pub span: Span,
+}
+
+/// One entry of a block, with its doc comment.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub doc: Option<String>,
+    pub kind: EntryKind,
+    pub span: Span,
+}
+
+/// One segment of a key: a name, or a quoted string (`"appsettings.json"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySeg {
+    pub name: String,
+    pub span: Span,
+    pub quoted: bool,
+}
+
+/// A key: one segment, or a dotted path (only meaningful in `env` blocks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub segments: Vec<KeySeg>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum EntryKind {
+    /// `key = expr`
+    Field { key: Key, value: Expr },
+    /// `key { ... }`
+    Block { key: Key, block: Block },
+    /// `key NAME = expr [{ ... }]`
+    NamedField {
+        key: Ident,
+        name: Ident,
+        value: Expr,
+        block: Option<Block>,
+    },
+    /// `key NAME { ... }`
+    NamedBlock {
+        key: Ident,
+        name: Ident,
+        block: Block,
+    },
+    /// `route "PATH" -> expr [{ ... }]`
+    Route {
+        path: StrLit,
+        target: Expr,
+        block: Option<Block>,
+    },
+    /// `mount REF at "PATH"`
+    Mount { target: Path, at: StrLit },
+    /// `param NAME: TYPE [= expr]` (templates only)
+    Param {
+        name: Ident,
+        ty: TypeExpr,
+        default: Option<Expr>,
+    },
+}
+
+/// A parameter type: `string`, `secret?`, `[string]`.
+#[derive(Clone, Debug)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub optional: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeExprKind {
+    Named(Ident),
+    List(Box<TypeExpr>),
+}
+
+/// A string literal: text pieces and `${}` interpolations.
+#[derive(Clone, Debug)]
+pub struct StrLit {
+    pub parts: Vec<StrPart>,
+    pub span: Span,
+}
+
+impl StrLit {
+    /// The text when the literal has no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                StrPart::Text(t, _) => s.push_str(t),
+                StrPart::Interp(_) => return None,
+            }
+        }
+        Some(s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum StrPart {
+    /// Literal text (escapes already decoded) and the span it was written at.
+    Text(String, Span),
+    Interp(Expr),
+}
+
+/// A number as written: mantissa digits, an optional fraction and an optional unit
+/// (`%` included). Its meaning comes from the type the context expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumLit {
+    pub int: String,
+    pub frac: Option<String>,
+    pub unit: Option<String>,
+}
+
+impl NumLit {
+    /// The number and unit as written.
+    pub fn text(&self) -> String {
+        let mut s = self.int.clone();
+        if let Some(f) = &self.frac {
+            s.push('.');
+            s.push_str(f);
+        }
+        if let Some(u) = &self.unit {
+            s.push_str(u);
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Str(StrLit),
+    Num(NumLit),
+    Bool(bool),
+    Range(Box<Expr>, Box<Expr>),
+    List(Vec<Expr>),
+    Ref(Path),
+    Call { name: Ident, args: Vec<Arg> },
+}
+
+/// A call argument, positional or `name: value`.
+#[derive(Clone, Debug)]
+pub struct Arg {
+    pub name: Option<Ident>,
+    pub value: Expr,
+}

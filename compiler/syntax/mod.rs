@@ -1,0 +1,9 @@
+//! Text -> spanned AST. The grammar (grammar/sorcha.pest) is the only source of syntax;
+//! pest pairs never leave this module. Parsing never fails outright: it returns a partial
+//! tree and a diagnostic for each broken declaration.
+
+pub mod ast;
+pub mod chunk;
+mod parser;
+
+pub use parser::{MAX_NESTING, parse_file};

@@ -1,0 +1,802 @@
+//! Text -> spanned AST. Parses chunk by chunk (see `chunk`), so one broken declaration
+//! yields one E0001 and the rest of the file still parses. pest pairs never leave this
+//! module; pest errors are turned into diagnostics with the expected tokens in words.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use super::ast::*;
+use super::chunk::chunk_starts;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{SourceId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/sorcha.pest"]
+struct SorchaParser;
+
+/// Deepest nesting of brackets the parser accepts; deeper input gets E0804.
+pub const MAX_NESTING: usize = 128;
+
+/// Parses a whole file. Never fails: broken chunks are left out and diagnosed.
+pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
+    let mut file = File {
+        source,
+        items: Vec::new(),
+    };
+    let mut diags = Vec::new();
+    let starts = chunk_starts(text);
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let chunk = &text[start..end];
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        if let Some(at) = too_deep(chunk) {
+            diags.push(
+                Diagnostic::new(
+                    Code::LIMIT,
+                    Span::new(source, start + at, start + at + 1),
+                    format!("nesting deeper than {MAX_NESTING} levels"),
+                )
+                .with_help("flatten the value; no platform needs this much nesting"),
+            );
+            continue;
+        }
+        match SorchaParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) => {
+                let mut b = Builder {
+                    source,
+                    base: start,
+                    diags: &mut diags,
+                };
+                if let Some(f) = pairs.next() {
+                    for p in f.into_inner() {
+                        if let Some(item) = b.item(p) {
+                            file.items.push(item);
+                        }
+                    }
+                }
+            }
+            Err(e) => diags.push(syntax_error(source, start, chunk, &e)),
+        }
+    }
+    (file, diags)
+}
+
+fn too_deep(chunk: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in chunk.bytes().enumerate() {
+        match c {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+struct Builder<'d> {
+    source: SourceId,
+    base: usize,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.source, self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner().peekable();
+        let mut docs = Vec::new();
+        while let Some(d) = inner.next_if(|q| q.as_rule() == Rule::doc) {
+            docs.push(d);
+        }
+        let doc = join_docs(docs);
+        let mut rest = inner.filter(|q| !is_punct(q.as_rule()));
+        match rule {
+            Rule::use_decl => {
+                rest.next(); // `use`
+                let path = self.path(rest.next()?);
+                Some(Item::Use(UseDecl { doc, path, span }))
+            }
+            Rule::import_decl => {
+                rest.next(); // `import`
+                let path = self.string(rest.next()?);
+                Some(Item::Import(ImportDecl { doc, path, span }))
+            }
+            Rule::template_decl => {
+                rest.next(); // `template`
+                let name = self.ident(rest.next()?);
+                rest.next(); // `for`
+                let kind = self.ident(rest.next()?);
+                let body = rest.next().map(|b| self.block(b)).unwrap_or_default();
+                Some(Item::Template(TemplateDecl {
+                    doc,
+                    name,
+                    kind,
+                    body,
+                    span,
+                }))
+            }
+            Rule::declaration => {
+                let kind = self.ident(rest.next()?);
+                let name = self.ident(rest.next()?);
+                let mut template = None;
+                let mut body = Block::default();
+                for q in rest {
+                    match q.as_rule() {
+                        Rule::path => template = Some(self.path(q)),
+                        Rule::block => body = self.block(q),
+                        _ => {}
+                    }
+                }
+                Some(Item::Decl(Decl {
+                    doc,
+                    kind,
+                    name,
+                    template,
+                    body,
+                    span,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    fn path(&self, p: Pair<Rule>) -> Path {
+        let span = self.span(&p);
+        Path {
+            segments: p.into_inner().map(|q| self.ident(q)).collect(),
+            span,
+        }
+    }
+
+    fn block(&mut self, p: Pair<Rule>) -> Block {
+        let span = self.span(&p);
+        let mut entries = Vec::new();
+        for q in p.into_inner() {
+            if q.as_rule() == Rule::entry
+                && let Some(e) = self.entry(q)
+            {
+                entries.push(e);
+            }
+        }
+        Block { entries, span }
+    }
+
+    fn entry(&mut self, p: Pair<Rule>) -> Option<Entry> {
+        let span = self.span(&p);
+        let mut docs = Vec::new();
+        let mut body = None;
+        for q in p.into_inner() {
+            if q.as_rule() == Rule::doc {
+                docs.push(q);
+            } else {
+                body = Some(q);
+            }
+        }
+        let doc = join_docs(docs);
+        let body = body?;
+        let rule = body.as_rule();
+        let mut rest = body.into_inner().filter(|q| !is_punct(q.as_rule()));
+        let kind = match rule {
+            Rule::route => {
+                rest.next(); // `route`
+                let path = self.string(rest.next()?);
+                let target = self.expr(rest.next()?);
+                let block = rest.next().map(|b| self.block(b));
+                EntryKind::Route {
+                    path,
+                    target,
+                    block,
+                }
+            }
+            Rule::mount => {
+                rest.next(); // `mount`
+                let target = self.path(rest.next()?);
+                rest.next(); // `at`
+                let at = self.string(rest.next()?);
+                EntryKind::Mount { target, at }
+            }
+            Rule::param => {
+                rest.next(); // `param`
+                let name = self.ident(rest.next()?);
+                let ty = self.type_expr(rest.next()?);
+                let default = rest.next().map(|e| self.expr(e));
+                EntryKind::Param { name, ty, default }
+            }
+            Rule::named => {
+                let key = self.ident(rest.next()?);
+                let name = self.ident(rest.next()?);
+                let next = rest.next()?;
+                if next.as_rule() == Rule::block {
+                    EntryKind::NamedBlock {
+                        key,
+                        name,
+                        block: self.block(next),
+                    }
+                } else {
+                    let value = self.expr(next);
+                    let block = rest.next().map(|b| self.block(b));
+                    EntryKind::NamedField {
+                        key,
+                        name,
+                        value,
+                        block,
+                    }
+                }
+            }
+            Rule::keyed => {
+                let key = self.key(rest.next()?);
+                let next = rest.next()?;
+                if next.as_rule() == Rule::block {
+                    EntryKind::Block {
+                        key,
+                        block: self.block(next),
+                    }
+                } else {
+                    EntryKind::Field {
+                        key,
+                        value: self.expr(next),
+                    }
+                }
+            }
+            _ => return None,
+        };
+        Some(Entry { doc, kind, span })
+    }
+
+    fn key(&mut self, p: Pair<Rule>) -> Key {
+        let span = self.span(&p);
+        let mut segments = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => segments.push(KeySeg {
+                    name: q.as_str().to_string(),
+                    span: self.span(&q),
+                    quoted: false,
+                }),
+                Rule::string => {
+                    let s = self.string(q);
+                    let name = match s.as_plain() {
+                        Some(t) => t,
+                        None => {
+                            self.diags.push(Diagnostic::new(
+                                Code::SYNTAX,
+                                s.span,
+                                "a quoted key cannot interpolate values",
+                            ));
+                            String::new()
+                        }
+                    };
+                    segments.push(KeySeg {
+                        name,
+                        span: s.span,
+                        quoted: true,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Key { segments, span }
+    }
+
+    fn type_expr(&self, p: Pair<Rule>) -> TypeExpr {
+        let span = self.span(&p);
+        let mut optional = false;
+        let mut kind = TypeExprKind::Named(Ident {
+            name: String::new(),
+            span,
+        });
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => kind = TypeExprKind::Named(self.ident(q)),
+                Rule::type_expr => kind = TypeExprKind::List(Box::new(self.type_expr(q))),
+                Rule::question => optional = true,
+                _ => {}
+            }
+        }
+        TypeExpr {
+            kind,
+            optional,
+            span,
+        }
+    }
+
+    fn expr(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        // `expr` wraps exactly one alternative.
+        let inner = if p.as_rule() == Rule::expr {
+            match p.into_inner().next() {
+                Some(q) => q,
+                None => {
+                    return Expr {
+                        kind: ExprKind::List(Vec::new()),
+                        span,
+                    };
+                }
+            }
+        } else {
+            p
+        };
+        let kind = match inner.as_rule() {
+            Rule::number => ExprKind::Num(number(inner.as_str())),
+            Rule::boolean => ExprKind::Bool(inner.as_str() == "true"),
+            Rule::string => ExprKind::Str(self.string(inner)),
+            Rule::path => ExprKind::Ref(self.path(inner)),
+            Rule::range => {
+                let mut nums = inner.into_inner().filter(|q| q.as_rule() == Rule::number);
+                let lo = nums.next().map(|q| self.expr(q));
+                let hi = nums.next().map(|q| self.expr(q));
+                match (lo, hi) {
+                    (Some(lo), Some(hi)) => ExprKind::Range(Box::new(lo), Box::new(hi)),
+                    _ => ExprKind::List(Vec::new()),
+                }
+            }
+            Rule::list => ExprKind::List(
+                inner
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::expr)
+                    .map(|q| self.expr(q))
+                    .collect(),
+            ),
+            Rule::call => {
+                let mut it = inner.into_inner().filter(|q| !is_punct(q.as_rule()));
+                let name = match it.next() {
+                    Some(n) => self.ident(n),
+                    None => Ident {
+                        name: String::new(),
+                        span,
+                    },
+                };
+                let mut args = Vec::new();
+                for a in it {
+                    match a.as_rule() {
+                        Rule::named_arg => {
+                            let mut parts = a.into_inner().filter(|q| !is_punct(q.as_rule()));
+                            if let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+                                args.push(Arg {
+                                    name: Some(self.ident(n)),
+                                    value: self.expr(v),
+                                });
+                            }
+                        }
+                        Rule::expr => args.push(Arg {
+                            name: None,
+                            value: self.expr(a),
+                        }),
+                        _ => {}
+                    }
+                }
+                ExprKind::Call { name, args }
+            }
+            _ => ExprKind::List(Vec::new()),
+        };
+        Expr { kind, span }
+    }
+
+    fn string(&mut self, p: Pair<Rule>) -> StrLit {
+        let span = self.span(&p);
+        let Some(inner) = p.into_inner().next() else {
+            return StrLit {
+                parts: Vec::new(),
+                span,
+            };
+        };
+        let triple = inner.as_rule() == Rule::triple;
+        let mut parts: Vec<StrPart> = Vec::new();
+        for q in inner.into_inner() {
+            let qspan = self.span(&q);
+            match q.as_rule() {
+                Rule::chars | Rule::triple_chars => push_text(&mut parts, q.as_str(), qspan),
+                Rule::escape => match decode_escape(q.as_str()) {
+                    Some(c) => push_text(&mut parts, c, qspan),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::SYNTAX,
+                                qspan,
+                                format!("unknown escape `{}`", q.as_str()),
+                            )
+                            .with_help(
+                                "the escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\$` (a literal `$`)",
+                            ),
+                        );
+                    }
+                },
+                Rule::interp => {
+                    if let Some(e) = q.into_inner().find(|x| x.as_rule() == Rule::expr) {
+                        parts.push(StrPart::Interp(self.expr(e)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if triple {
+            parts = self.dedent(parts, span);
+        }
+        StrLit { parts, span }
+    }
+
+    /// Multi-line strings: a first line holding only spaces is dropped, and the
+    /// indentation of the closing `"""` is removed from every line (the whitespace line
+    /// before it too, so the text ends with a newline).
+    fn dedent(&mut self, mut parts: Vec<StrPart>, span: Span) -> Vec<StrPart> {
+        if let Some(StrPart::Text(t, _)) = parts.first_mut()
+            && let Some(nl) = t.find('\n')
+            && t[..nl].trim().is_empty()
+        {
+            t.drain(..=nl);
+        }
+        let indent = match parts.last_mut() {
+            Some(StrPart::Text(t, _)) => {
+                let from = t.rfind('\n').map_or(0, |n| n + 1);
+                let tail = &t[from..];
+                if tail.chars().all(|c| c == ' ' || c == '\t') && (from > 0 || all_blank(t)) {
+                    let n = tail.len();
+                    t.truncate(from);
+                    n
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        if indent == 0 {
+            return parts;
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        let mut at_line_start = true;
+        let mut reported = false;
+        for part in parts {
+            match part {
+                StrPart::Text(t, s) => {
+                    let mut text = String::with_capacity(t.len());
+                    for line in t.split_inclusive('\n') {
+                        let mut l = line;
+                        if at_line_start {
+                            let ws = l.len() - l.trim_start_matches([' ', '\t']).len();
+                            let blank = l.trim_end_matches(['\n', '\r']).trim().is_empty();
+                            if ws >= indent {
+                                l = &l[indent..];
+                            } else if blank {
+                                l = &l[ws..];
+                            } else {
+                                if !reported {
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::SYNTAX,
+                                            s,
+                                            "a line of this multi-line string is indented less than its closing `\"\"\"`",
+                                        )
+                                        .with_label(span, "in this string")
+                                        .with_help("indent every line at least as far as the closing quotes"),
+                                    );
+                                    reported = true;
+                                }
+                                l = &l[ws..];
+                            }
+                        }
+                        text.push_str(l);
+                        at_line_start = line.ends_with('\n');
+                    }
+                    out.push(StrPart::Text(text, s));
+                }
+                interp => {
+                    at_line_start = false;
+                    out.push(interp);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Only spaces and tabs: a closing line with nothing before the quotes.
+fn all_blank(t: &str) -> bool {
+    t.chars().all(|c| c == ' ' || c == '\t')
+}
+
+fn push_text(parts: &mut Vec<StrPart>, text: &str, span: Span) {
+    if let Some(StrPart::Text(t, s)) = parts.last_mut() {
+        t.push_str(text);
+        *s = s.to(span);
+    } else {
+        parts.push(StrPart::Text(text.to_string(), span));
+    }
+}
+
+fn decode_escape(e: &str) -> Option<&'static str> {
+    match e {
+        "\\n" => Some("\n"),
+        "\\t" => Some("\t"),
+        "\\\"" => Some("\""),
+        "\\\\" => Some("\\"),
+        "\\$" => Some("$"),
+        _ => None,
+    }
+}
+
+fn number(text: &str) -> NumLit {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (num, unit) = text.split_at(digits_end);
+    let (int, frac) = match num.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (num.to_string(), None),
+    };
+    NumLit {
+        int,
+        frac,
+        unit: (!unit.is_empty()).then(|| unit.to_string()),
+    }
+}
+
+fn join_docs(docs: Vec<Pair<Rule>>) -> Option<String> {
+    if docs.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = docs
+        .iter()
+        .map(|d| {
+            let t = d.as_str().trim_start_matches("///");
+            t.strip_prefix(' ').unwrap_or(t).trim_end()
+        })
+        .collect();
+    Some(lines.join("\n"))
+}
+
+fn is_punct(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::lbrace
+            | Rule::rbrace
+            | Rule::lbracket
+            | Rule::rbracket
+            | Rule::lparen
+            | Rule::rparen
+            | Rule::eq
+            | Rule::colon
+            | Rule::comma
+            | Rule::arrow
+            | Rule::dotdot
+            | Rule::question
+            | Rule::doc
+    )
+}
+
+/// What a grammar rule means to a user, in words; `None` for rules never worth listing.
+fn words(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::EOI => "end of file",
+        Rule::item
+        | Rule::use_decl
+        | Rule::import_decl
+        | Rule::template_decl
+        | Rule::declaration
+        | Rule::kw_use
+        | Rule::kw_import
+        | Rule::kw_template => "a declaration",
+        Rule::entry
+        | Rule::route
+        | Rule::mount
+        | Rule::param
+        | Rule::named
+        | Rule::keyed
+        | Rule::key
+        | Rule::kw_route
+        | Rule::kw_mount
+        | Rule::kw_param => "an entry",
+        Rule::block | Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::expr
+        | Rule::range
+        | Rule::number
+        | Rule::boolean
+        | Rule::list
+        | Rule::call
+        | Rule::path
+        | Rule::string
+        | Rule::single
+        | Rule::triple => "a value",
+        Rule::chars | Rule::escape | Rule::interp => "the closing `\"`",
+        Rule::triple_chars => "the closing `\"\"\"`",
+        Rule::ident => "a name",
+        Rule::named_arg => "an argument",
+        Rule::type_expr => "a type",
+        Rule::unit => "a unit",
+        Rule::kw_for => "`for`",
+        Rule::kw_at => "`at`",
+        Rule::arrow => "`->`",
+        Rule::eq => "`=`",
+        Rule::colon => "`:`",
+        Rule::comma => "`,`",
+        Rule::lbracket => "`[`",
+        Rule::rbracket => "`]`",
+        Rule::lparen => "`(`",
+        Rule::rparen => "`)`",
+        Rule::dotdot => "`..`",
+        Rule::question => "`?`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(
+    source: SourceId,
+    base: usize,
+    chunk: &str,
+    e: &pest::error::Error<Rule>,
+) -> Diagnostic {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<&'static str> = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            if let Some(w) = words(*r)
+                && !expected.contains(&w)
+            {
+                expected.push(w);
+            }
+        }
+    }
+    // A name is also a declaration or an entry there; say the bigger thing.
+    if expected.contains(&"a declaration") || expected.contains(&"an entry") {
+        expected.retain(|w| *w != "a name");
+    }
+    // `..` is only ever a possible continuation of a number; it is noise next to others.
+    if expected.len() > 1 {
+        expected.retain(|w| *w != "`..`");
+    }
+    expected.sort_by_key(|w| word_rank(w));
+    let (found, len) = found_at(chunk, pos);
+    let message = if expected.is_empty() {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {}, found {found}", join_or(&expected))
+    };
+    let mut d = Diagnostic::new(
+        Code::SYNTAX,
+        Span::new(source, base + pos, base + pos + len),
+        message,
+    );
+    if found == "end of file" && expected.contains(&"`}`") {
+        d = d.with_help("a block is not closed: add the missing `}`");
+    } else if found.starts_with("`=`") && expected.contains(&"`{`") {
+        d = d.with_help("a declaration has the shape `KIND NAME { ... }`");
+    }
+    d
+}
+
+fn word_rank(w: &str) -> u8 {
+    match w {
+        "a declaration" | "an entry" => 0,
+        "a value" | "a name" | "an argument" | "a type" => 1,
+        "end of file" => 3,
+        _ => 2,
+    }
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The token at `pos`, for "found …", and its length in bytes.
+fn found_at(chunk: &str, pos: usize) -> (String, usize) {
+    let rest = chunk.get(pos..).unwrap_or("");
+    let Some(c) = rest.chars().next() else {
+        return ("end of file".to_string(), 0);
+    };
+    if c == '\n' || c == '\r' {
+        return ("end of line".to_string(), c.len_utf8());
+    }
+    if c.is_ascii_alphanumeric() || c == '_' {
+        let end = rest
+            .find(|x: char| !(x.is_ascii_alphanumeric() || x == '_' || x == '-' || x == '.'))
+            .unwrap_or(rest.len());
+        return (format!("`{}`", &rest[..end]), end);
+    }
+    if rest.starts_with("->") || rest.starts_with("..") {
+        return (format!("`{}`", &rest[..2]), 2);
+    }
+    (format!("`{c}`"), c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let (_, d) = parse_file(SourceId(0), text);
+        d.into_iter()
+            .map(|d| format!("{}..{} {}", d.span.start, d.span.end, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn parses_every_entry_form() {
+        let text = r#"
+/// The wallet.
+service wallet : dotnet-api {
+  image = "x:${version}"
+  port grpc = 5001 { protocol = grpc }
+  port http = 8080
+  scale { min = 2  max = 10  cpu = 70% }
+  cpu = 250m..1
+  volume scratch { size = 1Gi  at = "/var/scratch" }
+  mount app-settings at "/app/config"
+  ready = http("/health", port: http)
+  calls = [register.grpc, validator,]
+  "appsettings.json" = file("a.json")
+  text = """
+    line one
+      line two
+    """
+}
+gateway g { route "/a" -> wallet.http { timeout = 1h } }
+template t for service { param version: string = "1" param creds: secret? }
+env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
+"#;
+        let (f, d) = parse_file(SourceId(0), text);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(f.items.len(), 4);
+        let Item::Decl(svc) = &f.items[0] else {
+            panic!()
+        };
+        assert_eq!(svc.doc.as_deref(), Some("The wallet."));
+        assert_eq!(svc.body.entries.len(), 11);
+        let EntryKind::Field { value, .. } = &svc.body.entries[10].kind else {
+            panic!()
+        };
+        let ExprKind::Str(s) = &value.kind else {
+            panic!()
+        };
+        assert_eq!(s.as_plain().unwrap(), "line one\n  line two\n");
+    }
+
+    #[test]
+    fn reports_each_broken_declaration_once_and_keeps_the_rest() {
+        let text = "service a {\n  image = \n}\nservice b { image = \"x\" }\nservice c {\n  port = = 1\n}\n";
+        let (f, d) = parse_file(SourceId(0), text);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(f.items.len(), 1);
+        assert_eq!(d[0].message, "expected a value, found `}`");
+    }
+
+    #[test]
+    fn messages_name_tokens_in_words() {
+        for e in errors("service a {\n  image \"x\"\n}\n")
+            .into_iter()
+            .chain(errors("service a\n"))
+            .chain(errors("service a { x = [1, 2 }"))
+            .chain(errors("service a { x = \"abc\n}"))
+            .chain(errors("service a { x = 1 }}"))
+            .chain(errors("service a { x = 1 "))
+        {
+            println!("{e}");
+            assert!(!e.contains("Rule") && !e.contains('_'), "{e}");
+        }
+    }
+}
