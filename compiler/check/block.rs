@@ -121,7 +121,12 @@ impl Cx<'_, '_> {
                 ev.entries.push(out);
             }
         }
-        for spec in schema.keys.iter().filter(|k| k.required) {
+        let template_failed = self.view.decl(self.current).template_failed;
+        for spec in schema
+            .keys
+            .iter()
+            .filter(|k| k.required && !template_failed)
+        {
             if ev.entry(spec.name).is_none() && block.field(spec.name).is_none() {
                 let example = match spec.shape {
                     Shape::Field(ty) => format!("`{} = …` ({})", spec.name, ty.describe()),
@@ -133,7 +138,7 @@ impl Cx<'_, '_> {
                         owner.span,
                         format!("{} has no `{}`", owner.what, spec.name),
                     )
-                    .with_help(format!("add {example}: {}", lower_first(spec.doc))),
+                    .with_help(format!("add {example}")),
                 );
             }
         }
@@ -489,13 +494,5 @@ impl Cx<'_, '_> {
     fn shape_error_at(&mut self, span: Span, message: String, help: String) {
         self.diags
             .push(Diagnostic::new(Code::TYPE_MISMATCH, span, message).with_help(help));
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }

@@ -9,8 +9,9 @@ use super::eval::{Cx, Val};
 use super::model::*;
 use super::names;
 use crate::diag::{Code, Diagnostic};
-use crate::resolve::{MKey, RDecl};
+use crate::resolve::{MBlock, MKey, RDecl};
 use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind, StrPart};
 
 impl Cx<'_, '_> {
     fn owner_of(decl: &RDecl) -> String {
@@ -428,20 +429,6 @@ impl Cx<'_, '_> {
                 _ => continue,
             };
             let target = self.view.decl(id).name.name.clone();
-            if self.tables.ports.get(&id).is_none_or(Vec::is_empty) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::CALL_TO_WORKER,
-                        entry.value_span,
-                        format!("`{target}` has no ports, so nothing can call it"),
-                    )
-                    .with_label(self.view.decl(id).name.span, "declared here without ports")
-                    .with_help(format!(
-                        "remove `{target}` from `calls`, or declare the port it listens on"
-                    )),
-                );
-                continue;
-            }
             out.push(Call {
                 target,
                 port,
@@ -463,6 +450,13 @@ impl Cx<'_, '_> {
         if let Some(b) = decl.param("credentials")
             && b.value.is_none()
         {
+            let mut keys = std::collections::BTreeSet::new();
+            param_members(&t.body, "credentials", &mut keys);
+            let keys = if keys.is_empty() {
+                "username, password".to_string()
+            } else {
+                keys.into_iter().collect::<Vec<_>>().join(", ")
+            };
             self.diags.push(
                 Diagnostic::new(
                     Code::STORE_WITHOUT_CREDENTIALS,
@@ -471,7 +465,7 @@ impl Cx<'_, '_> {
                 )
                 .with_label(tspan, format!("`{}` takes `credentials`", t.qualified_name()))
                 .with_help(format!(
-                    "declare a secret (`secret {n}-credentials {{ keys = [username, password]  from = deploy }}`) and set `credentials = {n}-credentials`",
+                    "declare a secret (`secret {n}-credentials {{ keys = [{keys}]  from = deploy }}`) and set `credentials = {n}-credentials`",
                     n = decl.name.name
                 )),
             );
@@ -586,39 +580,20 @@ impl Cx<'_, '_> {
                     }
                     p
                 }
-                None => {
-                    if ports.is_empty() {
+                None => match ports.iter().find(|p| p.protocol == "http") {
+                    Some(p) => p.name.clone(),
+                    None => {
                         self.diags.push(
                             Diagnostic::new(
-                                Code::CALL_TO_WORKER,
+                                Code::UNKNOWN_PORT,
                                 e.value_span,
-                                format!("`{target}` has no ports, so nothing can route to it"),
+                                format!("`{target}` has no http port to route to"),
                             )
-                            .with_label(
-                                self.view.decl(id).name.span,
-                                "declared here without ports",
-                            ),
+                            .with_help(format!("name the port: `-> {target}.{}`", ports[0].name)),
                         );
                         continue;
                     }
-                    match ports.iter().find(|p| p.protocol == "http") {
-                        Some(p) => p.name.clone(),
-                        None => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::UNKNOWN_PORT,
-                                    e.value_span,
-                                    format!("`{target}` has no http port to route to"),
-                                )
-                                .with_help(format!(
-                                    "name the port: `-> {target}.{}`",
-                                    ports[0].name
-                                )),
-                            );
-                            continue;
-                        }
-                    }
-                }
+                },
             };
             routes.push(Route {
                 path: path.clone(),
@@ -649,6 +624,39 @@ impl Cx<'_, '_> {
             routes,
             span: decl.name.span,
             host_span: ev.span("host").unwrap_or(decl.name.span),
+        }
+    }
+}
+
+/// The members of parameter `param` that a template's entries use (`credentials.password`).
+fn param_members(block: &MBlock, param: &str, out: &mut std::collections::BTreeSet<String>) {
+    fn expr(e: &Expr, param: &str, out: &mut std::collections::BTreeSet<String>) {
+        match &e.kind {
+            ExprKind::Ref(p) => {
+                if let [head, member, ..] = p.segments.as_slice()
+                    && head.name == param
+                {
+                    out.insert(member.name.clone());
+                }
+            }
+            ExprKind::Str(s) => {
+                for part in &s.parts {
+                    if let StrPart::Interp(i) = part {
+                        expr(i, param, out);
+                    }
+                }
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| expr(i, param, out)),
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| expr(&a.value, param, out)),
+            _ => {}
+        }
+    }
+    for e in &block.entries {
+        if let Some(v) = &e.value {
+            expr(v, param, out);
+        }
+        if let Some(b) = &e.block {
+            param_members(b, param, out);
         }
     }
 }

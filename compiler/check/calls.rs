@@ -92,11 +92,14 @@ impl Cx<'_, '_> {
                         path,
                     }),
                     Some(FileRead::NotText) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::NOT_TEXT,
-                            span,
-                            format!("`{path}` is not UTF-8 text"),
-                        ));
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::NOT_TEXT,
+                                span,
+                                format!("`{path}` is not UTF-8 text"),
+                            )
+                            .with_help("a config holds text; ship binary files in the image"),
+                        );
                         None
                     }
                     Some(FileRead::Missing(reason)) => {

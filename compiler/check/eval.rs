@@ -240,12 +240,13 @@ impl<'v, 'p> Cx<'v, 'p> {
             );
             return None;
         };
-        let underline = |at: Option<usize>| -> Span {
-            match (at, lit) {
+        // The offending characters, when the literal is written exactly as its value.
+        let underline = |e: &names::Invalid| -> Span {
+            match (e.at, lit) {
                 (Some(at), Some(l)) if l.as_plain().as_deref() == Some(s.as_str()) => {
                     let raw = &self.program().sources.text(l.span);
                     if raw.len() == s.len() + 2 {
-                        return span.sub(1 + at, 1);
+                        return span.sub(1 + at, e.len);
                     }
                     span
                 }
@@ -274,7 +275,7 @@ impl<'v, 'p> Cx<'v, 'p> {
                     Some(Val::Text(Text::lit(s)))
                 }
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags
                         .push(Diagnostic::new(Code::INVALID_VALUE, sp, e.message));
                     None
@@ -283,7 +284,7 @@ impl<'v, 'p> Cx<'v, 'p> {
             Ty::Cron => match names::cron(&s) {
                 Ok(()) => Some(Val::Text(Text::lit(s))),
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags.push(
                         Diagnostic::new(Code::INVALID_VALUE, sp, e.message)
                             .with_help("five fields: minute hour day-of-month month day-of-week, like `\"0 2 * * *\"`"),
@@ -294,7 +295,7 @@ impl<'v, 'p> Cx<'v, 'p> {
             Ty::Host => match names::host(&s) {
                 Ok(()) => Some(Val::Text(Text::lit(s))),
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags
                         .push(Diagnostic::new(Code::INVALID_HOST, sp, e.message));
                     None
@@ -321,7 +322,7 @@ impl<'v, 'p> Cx<'v, 'p> {
             Ty::DnsLabel => match names::dns_label(&s) {
                 Ok(()) => Some(Val::Text(Text::lit(s))),
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags
                         .push(Diagnostic::new(Code::INVALID_VALUE, sp, e.message));
                     None
@@ -330,7 +331,7 @@ impl<'v, 'p> Cx<'v, 'p> {
             Ty::LabelValue => match names::label_value(&s) {
                 Ok(()) => Some(Val::Text(Text::lit(s))),
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags
                         .push(Diagnostic::new(Code::INVALID_LABEL, sp, e.message));
                     None
@@ -342,7 +343,7 @@ impl<'v, 'p> Cx<'v, 'p> {
             Ty::Tls => match names::dns_label(&s) {
                 Ok(()) => Some(Val::Tls(Tls::Secret(s))),
                 Err(e) => {
-                    let sp = underline(e.at);
+                    let sp = underline(&e);
                     self.diags.push(
                         Diagnostic::new(Code::INVALID_VALUE, sp, format!("`{s}` is not a valid secret name: {}", e.message))
                             .with_help("name an existing TLS secret, or use `issuer(\"name\")` for a cert-manager certificate"),
@@ -613,15 +614,17 @@ impl<'v, 'p> Cx<'v, 'p> {
         let a = self.eval(lo, single)?;
         let b = self.eval(hi, single)?;
         let above = |what: &str, cx: &mut Self| {
+            let text = |e: &Expr| cx.program().sources.text(e.span).to_string();
+            let (r, l) = (text(lo), text(hi));
             cx.diags.push(
                 Diagnostic::new(
                     Code::REQUEST_ABOVE_LIMIT,
                     span,
-                    format!("the {what} request is above its limit"),
+                    format!("the {what} request `{r}` is above its limit `{l}`"),
                 )
-                .with_label(lo.span, "request")
-                .with_label(hi.span, "limit")
-                .with_help("write `request..limit` with the request first"),
+                .with_help(format!(
+                    "write `request..limit` with the smaller value first: `{l}..{r}`"
+                )),
             );
         };
         match (a, b) {

@@ -10,12 +10,15 @@ use std::net::Ipv4Addr;
 pub struct Invalid {
     pub message: String,
     pub at: Option<usize>,
+    /// How many bytes from `at` are at fault.
+    pub len: usize,
 }
 
 fn invalid(message: impl Into<String>, at: Option<usize>) -> Invalid {
     Invalid {
         message: message.into(),
         at,
+        len: 1,
     }
 }
 
@@ -195,6 +198,7 @@ pub fn label_key(k: &str) -> Result<(), Invalid> {
     label_value(name).map_err(|e| Invalid {
         message: e.message.replace("label value", "label key"),
         at: e.at.map(|a| a + base),
+        len: e.len,
     })
 }
 
@@ -363,12 +367,34 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
         .seconds(croner::parser::Seconds::Disallowed)
         .year(croner::parser::Year::Disallowed)
         .build();
-    parser.parse(t).map(|_| ()).map_err(|e| {
-        invalid(
-            format!("`{t}` is not a valid schedule: {}", cron_reason(&e)),
-            None,
-        )
-    })
+    let Err(e) = parser.parse(t) else {
+        return Ok(());
+    };
+    // Find the field at fault by parsing it alone, the others left as `*`.
+    const FIELDS: [&str; 5] = [
+        "minute (0-59)",
+        "hour (0-23)",
+        "day of the month (1-31)",
+        "month (1-12 or JAN-DEC)",
+        "day of the week (0-7 or SUN-SAT)",
+    ];
+    let fields: Vec<&str> = t.split_whitespace().collect();
+    for (i, f) in fields.iter().enumerate() {
+        let alone: Vec<&str> = (0..5).map(|j| if j == i { *f } else { "*" }).collect();
+        if parser.parse(&alone.join(" ")).is_err() {
+            let at = t
+                .find(f)
+                .filter(|_| fields.iter().filter(|x| *x == f).count() == 1);
+            return Err(Invalid {
+                len: f.len(),
+                ..invalid(format!("`{f}` is not a valid {}", FIELDS[i]), at)
+            });
+        }
+    }
+    Err(invalid(
+        format!("`{t}` is not a valid schedule: {}", cron_reason(&e)),
+        None,
+    ))
 }
 
 /// The offset of a Quartz extension (`L`, `5L`, `15W`, `LW`, `5#2`) in a schedule.

@@ -427,6 +427,24 @@ impl Cx<'_, '_> {
                 }
             }
             (Val::ConfigKey(..), Ty::EnvValue) => Some(v),
+            (Val::Workload(id), Ty::CallTarget) => {
+                if self.tables.ports.get(id).is_none_or(Vec::is_empty) {
+                    let decl = self.view.decl(*id);
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::CALL_TO_WORKER,
+                            span,
+                            format!("`{}` has no ports, so nothing can call or route to it", decl.name.name),
+                        )
+                        .with_label(decl.name.span, "declared here without ports")
+                        .with_help(format!(
+                            "a workload without ports is a worker; remove `{written}` here, or declare the port it listens on"
+                        )),
+                    );
+                    return None;
+                }
+                Some(v)
+            }
             (Val::Text(t), _) => {
                 let t = t.clone();
                 self.from_text(t, ty, span, None)
@@ -441,7 +459,7 @@ impl Cx<'_, '_> {
             | (Val::Bytes(_), Ty::Bytes)
             | (Val::Cpu(_), Ty::Cpu)
             | (Val::Percent(_), Ty::Percent)
-            | (Val::Workload(_), Ty::Workload | Ty::CallTarget)
+            | (Val::Workload(_), Ty::Workload)
             | (Val::Port(..), Ty::CallTarget)
             | (Val::Secret(_), Ty::Secret | Ty::Mountable)
             | (Val::Config(_), Ty::Mountable) => Some(v),

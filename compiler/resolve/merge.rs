@@ -101,6 +101,28 @@ impl MBlock {
         for e in &b.entries {
             let m = MEntry::from_ast(e, diags);
             if let Some(first) = out.get(&m.key) {
+                if let MKey::Route(path) = &m.key {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DUPLICATE_ROUTE,
+                            m.key_span,
+                            format!("route `{path}` is declared twice on this gateway"),
+                        )
+                        .with_label(first.key_span, "first declared here"),
+                    );
+                    continue;
+                }
+                if let MKey::Mount(path) = &m.key {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::MOUNT_CONFLICT,
+                            m.key_span,
+                            format!("two mounts at `{path}`"),
+                        )
+                        .with_label(first.key_span, "first mounted here"),
+                    );
+                    continue;
+                }
                 diags.push(
                     Diagnostic::new(
                         Code::DUPLICATE,

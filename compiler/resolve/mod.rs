@@ -144,6 +144,9 @@ pub struct RDecl {
     pub name: Ident,
     pub doc: Option<String>,
     pub template: Option<(TemplateId, Span)>,
+    /// The declaration names a template that could not be used (already diagnosed), so
+    /// keys the template would have supplied are not reported missing.
+    pub template_failed: bool,
     pub params: Vec<ParamBinding>,
     pub body: MBlock,
     pub span: Span,
@@ -502,6 +505,7 @@ fn instantiate(p: &mut Program, kind: Kind, d: &ast::Decl, diags: &mut Diagnosti
         name: d.name.clone(),
         doc: d.doc.clone(),
         template: None,
+        template_failed: d.template.is_some(),
         params: Vec::new(),
         body: MBlock::default(),
         span: d.span,
@@ -537,6 +541,7 @@ fn instantiate(p: &mut Program, kind: Kind, d: &ast::Decl, diags: &mut Diagnosti
         return rd;
     }
     rd.template = Some((tid, tpath.span));
+    rd.template_failed = false;
     for pd in &t.params {
         let key = MKey::Field(pd.name.name.clone());
         let given = own.get(&key).cloned();

@@ -39,7 +39,7 @@ pub static SCALE: Schema = Schema {
         field(
             "cpu",
             Ty::Percent,
-            None,
+            Some("80% (when no `memory` target is set)"),
             "Target average CPU use, as a share of the CPU request.",
         ),
         field(

@@ -57,7 +57,7 @@ pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
                     }
                 }
             }
-            Err(e) => diags.push(syntax_error(source, start, chunk, &e)),
+            Err(e) => diags.push(syntax_error(source, text, start, chunk, &e)),
         }
     }
     (file, diags)
@@ -232,7 +232,7 @@ impl Builder<'_> {
                         block: self.block(next),
                     }
                 } else {
-                    let value = self.expr(next);
+                    let value = self.eq_value(next)?;
                     let block = rest.next().map(|b| self.block(b));
                     EntryKind::NamedField {
                         key,
@@ -253,13 +253,20 @@ impl Builder<'_> {
                 } else {
                     EntryKind::Field {
                         key,
-                        value: self.expr(next),
+                        value: self.eq_value(next)?,
                     }
                 }
             }
             _ => return None,
         };
         Some(Entry { doc, kind, span })
+    }
+
+    /// `= value`: the expression inside.
+    fn eq_value(&mut self, p: Pair<Rule>) -> Option<Expr> {
+        let value = p.into_inner().find(|q| q.as_rule() == Rule::value)?;
+        let e = value.into_inner().next()?;
+        Some(self.expr(e))
     }
 
     fn key(&mut self, p: Pair<Rule>) -> Key {
@@ -607,6 +614,7 @@ fn words(r: Rule) -> Option<&'static str> {
         Rule::block | Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::expr
+        | Rule::value
         | Rule::range
         | Rule::number
         | Rule::boolean
@@ -640,6 +648,7 @@ fn words(r: Rule) -> Option<&'static str> {
 
 fn syntax_error(
     source: SourceId,
+    text: &str,
     base: usize,
     chunk: &str,
     e: &pest::error::Error<Rule>,
@@ -667,7 +676,15 @@ fn syntax_error(
         expected.retain(|w| *w != "`..`");
     }
     expected.sort_by_key(|w| word_rank(w));
-    let (found, len) = found_at(chunk, pos);
+    // At the end of a chunk, what follows is the next declaration, not the end of file.
+    let at_chunk_end = chunk[pos.min(chunk.len())..].trim().is_empty();
+    let (found, len) = found_at(text, base + pos);
+    let pos = if at_chunk_end && found != "end of file" {
+        // Report where the next declaration starts.
+        text[base + pos..].len() - text[base + pos..].trim_start().len() + pos
+    } else {
+        pos
+    };
     let message = if expected.is_empty() {
         format!("unexpected {found}")
     } else {
@@ -678,12 +695,64 @@ fn syntax_error(
         Span::new(source, base + pos, base + pos + len),
         message,
     );
-    if found == "end of file" && expected.contains(&"`}`") {
+    if at_chunk_end && expected.contains(&"`}`") {
         d = d.with_help("a block is not closed: add the missing `}`");
+        if let Some(open) = unclosed_brace(chunk) {
+            d = d.with_label(
+                Span::new(source, base + open, base + open + 1),
+                "this block is not closed",
+            );
+        }
     } else if found.starts_with("`=`") && expected.contains(&"`{`") {
         d = d.with_help("a declaration has the shape `KIND NAME { ... }`");
+    } else if expected.contains(&"`=`") && (found.starts_with("`\"") || found.starts_with("`[")) {
+        d = d.with_help("a field is written `KEY = VALUE`");
     }
     d
+}
+
+/// The last `{` of a chunk that has no matching `}` (strings and comments skipped).
+fn unclosed_brace(chunk: &str) -> Option<usize> {
+    let b = chunk.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let triple = b[i..].starts_with(b"\"\"\"");
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple && b[i..].starts_with(b"\"\"\"") {
+                        i += 3;
+                        break;
+                    }
+                    if !triple && (b[i] == b'"' || b[i] == b'\n') {
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b[i..].starts_with(b"//") => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.first().copied()
 }
 
 fn word_rank(w: &str) -> u8 {
@@ -782,7 +851,7 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
         let (f, d) = parse_file(SourceId(0), text);
         assert_eq!(d.len(), 2, "{d:?}");
         assert_eq!(f.items.len(), 1);
-        assert_eq!(d[0].message, "expected a value, found `}`");
+        assert_eq!(d[0].message, "expected a value, found end of line");
     }
 
     #[test]
