@@ -1,7 +1,12 @@
 //! Every diagnostic code has an explanation (`sorchac explain CODE`) whose example really
 //! produces the code and whose fix really removes it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 use sorchac::diag::codes::REGISTRY;
 use sorchac::resolve::MemoryLoader;
@@ -31,7 +36,8 @@ fn loader(block: &str) -> MemoryLoader {
     for (name, text) in files {
         match name.strip_suffix(" (binary)") {
             Some(n) => {
-                l.files.insert(n.to_string(), vec![0x89, b'P', b'N', b'G', 0xff, 0xfe, 0]);
+                l.files
+                    .insert(n.to_string(), vec![0x89, b'P', b'N', b'G', 0xff, 0xfe, 0]);
             }
             None => l = l.with(&name, &text),
         }
@@ -56,7 +62,10 @@ fn every_code_is_explained_with_an_example_and_its_fix() {
         assert!(
             c.diagnostics.iter().any(|d| d.code.as_str() == code),
             "{code}: the example does not produce {code}: {:?}",
-            c.diagnostics.iter().map(|d| (d.code.as_str(), &d.message)).collect::<Vec<_>>()
+            c.diagnostics
+                .iter()
+                .map(|d| (d.code.as_str(), &d.message))
+                .collect::<Vec<_>>()
         );
 
         let c = sorchac::compile("main.sorcha", &loader(fixed)).unwrap();
@@ -66,6 +75,9 @@ fn every_code_is_explained_with_an_example_and_its_fix() {
             .filter(|d| d.code.as_str() == code || d.is_error())
             .map(|d| (d.code.as_str(), d.message.clone()))
             .collect();
-        assert!(left.is_empty(), "{code}: the fix still has problems: {left:?}");
+        assert!(
+            left.is_empty(),
+            "{code}: the fix still has problems: {left:?}"
+        );
     }
 }

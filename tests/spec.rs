@@ -3,7 +3,12 @@
 //! every code example of its §3 appears verbatim in `tests/spec/platform.sorcha`, which
 //! completes them into one program that checks without errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 mod common;
 
@@ -28,7 +33,10 @@ fn blocks_between<'a>(md: &'a str, from: &str, to: &str) -> Vec<&'a str> {
 fn the_copy_of_the_reference_is_current() {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/LANGUAGE.md");
     if let Ok(original) = std::fs::read_to_string(shared) {
-        assert_eq!(original, REFERENCE, "tests/spec/LANGUAGE.md differs from {shared}: copy it again");
+        assert_eq!(
+            original, REFERENCE,
+            "tests/spec/LANGUAGE.md differs from {shared}: copy it again"
+        );
     }
 }
 
@@ -38,13 +46,20 @@ fn every_declaration_example_appears_verbatim_and_checks() {
     let examples = blocks_between(REFERENCE, "## 3. Declarations", "## 4.");
     assert!(examples.len() >= 9, "found {} examples", examples.len());
     for ex in &examples {
-        assert!(program.contains(ex), "tests/spec/platform.sorcha does not hold this example as written:\n{ex}");
+        assert!(
+            program.contains(ex),
+            "tests/spec/platform.sorcha does not hold this example as written:\n{ex}"
+        );
     }
     let c = common::compile_path("tests/spec/platform.sorcha");
     let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{}", common::rendered(&c));
     assert_eq!(
-        c.checked.envs.iter().map(|m| m.env.as_str()).collect::<Vec<_>>(),
+        c.checked
+            .envs
+            .iter()
+            .map(|m| m.env.as_str())
+            .collect::<Vec<_>>(),
         ["staging", "prod"]
     );
 }
@@ -56,7 +71,10 @@ fn the_examples_mean_what_the_reference_says() {
     let wallet = base.workload("wallet").unwrap();
     // `250m..1` is request..limit; `5m` would be millicores here.
     let cpu = wallet.cpu.as_ref().unwrap();
-    assert_eq!((cpu.request.text(), cpu.limit.text()), ("250m".into(), "1".into()));
+    assert_eq!(
+        (cpu.request.text(), cpu.limit.text()),
+        ("250m".into(), "1".into())
+    );
     // `live = http("/alive")` probes the first port when none is named.
     match &wallet.live.as_ref().unwrap().action {
         sorchac::check::model::ProbeAction::Http { path, port } => {
@@ -65,7 +83,11 @@ fn the_examples_mean_what_the_reference_says() {
         other => panic!("{other:?}"),
     }
     // `Redis__Endpoint = redis.address` is "redis:6379".
-    let endpoint = wallet.env.iter().find(|e| e.name == "Redis__Endpoint").unwrap();
+    let endpoint = wallet
+        .env
+        .iter()
+        .find(|e| e.name == "Redis__Endpoint")
+        .unwrap();
     assert_eq!(
         endpoint.value,
         sorchac::check::model::EnvValue::Text(sorchac::check::model::Text::lit("redis:6379"))
@@ -84,9 +106,20 @@ fn the_examples_mean_what_the_reference_says() {
     assert_eq!(staging.platform.namespace, "sorcha-staging");
     assert_eq!(staging.gateways[0].host, "staging.api.sorcha.dev");
     let prod = &c.checked.envs[1];
-    assert_eq!(prod.workload("postgres").unwrap().storage.as_ref().unwrap().size.text, "100Gi");
+    assert_eq!(
+        prod.workload("postgres")
+            .unwrap()
+            .storage
+            .as_ref()
+            .unwrap()
+            .size
+            .text,
+        "100Gi"
+    );
     match &prod.workload("wallet").unwrap().replicas {
-        sorchac::check::model::Replicas::Auto(s) => assert_eq!((s.min, s.max, s.cpu), (3, 20, Some(60))),
+        sorchac::check::model::Replicas::Auto(s) => {
+            assert_eq!((s.min, s.max, s.cpu), (3, 20, Some(60)))
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -3,7 +3,12 @@
 //! the diagnostics exactly; the rendered diagnostics are snapshotted after the source.
 //! Files under a `_files` directory are imported or read by fixtures, not fixtures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 mod common;
 

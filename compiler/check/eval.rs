@@ -157,7 +157,7 @@ impl<'v, 'p> Cx<'v, 'p> {
     pub fn eval(&mut self, e: &Expr, ty: Ty) -> Option<Val> {
         match &e.kind {
             ExprKind::Str(s) => match self.text(s)? {
-                Some(text) => self.from_text(text, ty, e.span, Some(s)),
+                Some(text) => self.string_value(text, ty, e.span, Some(s)),
                 None => Some(Val::Unset),
             },
             ExprKind::Num(n) => self.number(n, ty, e.span),
@@ -219,7 +219,7 @@ impl<'v, 'p> Cx<'v, 'p> {
     }
 
     /// Checks a string against a string-like type.
-    pub(super) fn from_text(
+    pub(super) fn string_value(
         &mut self,
         text: Text,
         ty: Ty,

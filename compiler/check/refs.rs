@@ -447,7 +447,7 @@ impl Cx<'_, '_> {
             }
             (Val::Text(t), _) => {
                 let t = t.clone();
-                self.from_text(t, ty, span, None)
+                self.string_value(t, ty, span, None)
             }
             (Val::Int(i), Ty::EnvValue | Ty::Str) => Some(Val::Text(Text::lit(i.to_string()))),
             (Val::Int(_), Ty::Int | Ty::Port) => Some(v),

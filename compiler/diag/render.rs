@@ -195,8 +195,38 @@ struct MietteView {
     related: Vec<MietteView>,
 }
 
+/// Lines longer than this are not drawn as snippets (the renderer cannot pad that far);
+/// the diagnostic names the position instead.
+const MAX_SNIPPET_LINE: usize = 4096;
+
+fn snippet_fits(span: Span, sources: &SourceMap) -> bool {
+    sources.get(span.source).is_some_and(|f| {
+        [span.start as usize, span.end as usize].iter().all(|&o| {
+            let line = f.line_of(o);
+            let start = f.line_start(line);
+            let end = f.text[start..]
+                .find('\n')
+                .map_or(f.text.len(), |n| start + n);
+            end - start <= MAX_SNIPPET_LINE
+        })
+    })
+}
+
 impl MietteView {
     fn new(d: &Diagnostic, sources: &SourceMap) -> MietteView {
+        if !snippet_fits(d.span, sources) || d.labels.iter().any(|l| !snippet_fits(l.span, sources))
+        {
+            let (file, (line, col)) = position(d.span, sources);
+            return MietteView {
+                code: d.code.to_string(),
+                message: format!("{}\n  at {file}:{line}:{col}", d.message),
+                severity: miette_severity(d.severity),
+                help: d.help.clone(),
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+            };
+        }
         let file = sources.get(d.span.source);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             None,
@@ -228,16 +258,20 @@ impl MietteView {
         MietteView {
             code: d.code.to_string(),
             message: d.message.clone(),
-            severity: match d.severity {
-                Severity::Error => miette::Severity::Error,
-                Severity::Warning => miette::Severity::Warning,
-                Severity::Info => miette::Severity::Advice,
-            },
+            severity: miette_severity(d.severity),
             help: d.help.clone(),
             source: file.map(|f| NamedSource::new(f.name(), f.text.clone())),
             labels,
             related,
         }
+    }
+}
+
+fn miette_severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
     }
 }
 

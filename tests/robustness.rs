@@ -1,0 +1,236 @@
+//! No input may crash the front end. Random text, random token soups and mutations of
+//! real programs go through parse, resolve and check; every diagnostic must carry a
+//! registered code and a span that lies inside its file on character boundaries, and
+//! every renderer must cope with it.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+use proptest::prelude::*;
+use sorchac::diag::codes::REGISTRY;
+use sorchac::diag::render;
+use sorchac::resolve::MemoryLoader;
+
+fn check_invariants(text: &str) {
+    let loader = MemoryLoader::new()
+        .with("main.sorcha", text)
+        .with("other.sorcha", "service other { image = \"x/y:1\" }\n");
+    let c = sorchac::compile("main.sorcha", &loader).unwrap();
+    for d in &c.diagnostics {
+        assert!(
+            REGISTRY.iter().any(|i| i.code == d.code),
+            "unregistered code {}",
+            d.code
+        );
+        assert!(!d.message.is_empty());
+        let file = c
+            .program
+            .sources
+            .get(d.span.source)
+            .expect("span in a known file");
+        let (s, e) = (d.span.start as usize, d.span.end as usize);
+        assert!(
+            s <= e && e <= file.text.len(),
+            "span {s}..{e} outside a file of {} bytes",
+            file.text.len()
+        );
+        assert!(
+            file.text.is_char_boundary(s) && file.text.is_char_boundary(e),
+            "span {s}..{e} splits a character"
+        );
+        for l in &d.labels {
+            let f = c
+                .program
+                .sources
+                .get(l.span.source)
+                .expect("label in a known file");
+            assert!((l.span.end as usize) <= f.text.len());
+        }
+    }
+    render::human(&c.diagnostics, &c.program.sources, false, 80);
+    render::json(&c.diagnostics, &c.program.sources);
+    render::github(&c.diagnostics, &c.program.sources);
+}
+
+const TOKENS: &[&str] = &[
+    "platform",
+    "service",
+    "database",
+    "secret",
+    "config",
+    "gateway",
+    "job",
+    "env",
+    "template",
+    "use",
+    "import",
+    "std.postgres",
+    "std.redis",
+    "for",
+    "param",
+    "route",
+    "mount",
+    "at",
+    "self",
+    "wallet",
+    "db",
+    "api",
+    "image",
+    "port",
+    "http",
+    "grpc",
+    "ready",
+    "live",
+    "calls",
+    "scale",
+    "min",
+    "max",
+    "cpu",
+    "memory",
+    "replicas",
+    "keys",
+    "from",
+    "deploy",
+    "vault",
+    "rotation",
+    "live",
+    "host",
+    "tls",
+    "issuer",
+    "file",
+    "if_unset",
+    "credentials",
+    "storage",
+    "backup",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "=",
+    ":",
+    ",",
+    ".",
+    "..",
+    "->",
+    "?",
+    "\"",
+    "\"\"\"",
+    "${",
+    "\"x:1.0\"",
+    "\"/p\"",
+    "\"0 2 * * *\"",
+    "8080",
+    "250m",
+    "1.5",
+    "512Mi",
+    "70%",
+    "30s",
+    "7d",
+    "true",
+    "false",
+    "//c\n",
+    "/*",
+    "*/",
+    "///d\n",
+    "\n",
+    " ",
+    "\\",
+    "$",
+    "é",
+    "😀",
+];
+
+fn soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(TOKENS), 0..120).prop_map(|t| t.join(" "))
+}
+
+const SEEDS: &[&str] = &[
+    include_str!("spec/platform.sorcha"),
+    include_str!("ui/env/overrides-ok.sorcha"),
+    include_str!("ui/resolve/template-merge.sorcha"),
+    include_str!("ui/syntax/multiline-ok.sorcha"),
+    include_str!("../stdlib/postgres.sorcha"),
+];
+
+/// A real program with a random edit: a range deleted, text inserted, or a range doubled.
+fn mutated() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(SEEDS),
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        0u8..3,
+        prop::sample::select(TOKENS),
+    )
+        .prop_map(|(seed, a, b, op, tok)| {
+            let chars: Vec<char> = seed.chars().collect();
+            let (mut i, mut j) = (a.index(chars.len() + 1), b.index(chars.len() + 1));
+            if i > j {
+                std::mem::swap(&mut i, &mut j);
+            }
+            let mut out: Vec<char> = chars[..i].to_vec();
+            match op {
+                0 => {}
+                1 => out.extend(tok.chars()),
+                _ => out.extend(chars[i..j].iter().chain(chars[i..j].iter())),
+            }
+            if op != 2 {
+                out.extend(&chars[j.min(chars.len())..]);
+            } else {
+                out.extend(&chars[j..]);
+            }
+            out.into_iter().collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_crashes(s in ".{0,400}") {
+        check_invariants(&s);
+    }
+
+    #[test]
+    fn token_soups_never_crash(s in soup()) {
+        check_invariants(&s);
+    }
+
+    #[test]
+    fn mutated_programs_never_crash(s in mutated()) {
+        check_invariants(&s);
+    }
+}
+
+#[test]
+fn pathological_inputs_are_diagnosed_not_fatal() {
+    let deep_interp = format!(
+        "platform p {{ }}\nservice a {{ image = {}\"x\"{} }}\n",
+        "\"${".repeat(300),
+        "}\"".repeat(300)
+    );
+    check_invariants(&deep_interp);
+    let long_list = format!(
+        "platform p {{ }}\nservice a {{ image = \"x:1\"  args = [{}] }}\n",
+        vec!["\"a\""; 10_000].join(", ")
+    );
+    check_invariants(&long_list);
+    let big_string = format!(
+        "platform p {{ }}\nconfig c {{ big = \"{}\" }}\n",
+        "x".repeat(1 << 20)
+    );
+    check_invariants(&big_string);
+    let long_line = format!(
+        "platform p {{ }}\n{}",
+        "service s { image = \"x:1\" } ".repeat(5_000)
+    );
+    check_invariants(&long_line);
+    check_invariants(&"{".repeat(100_000));
+    check_invariants(&"\"".repeat(10_001));
+    check_invariants("\u{feff}platform p { }\n");
+}
