@@ -94,6 +94,7 @@ codes! {
     MOUNT_CONFLICT = "E0602", "two mounts at the same path";
     UNKNOWN_OVERRIDE = "E0701", "override of a path that does not exist";
     MISSING_PARAM = "E0702", "template parameter without a value";
+    TEMPLATE_CYCLE = "E0703", "template that extends itself";
     IMPORT = "E0801", "import cycle or missing import file";
     FILE_NOT_FOUND = "E0802", "file read at compile time not found";
     NOT_TEXT = "E0803", "source is not UTF-8 text";

@@ -121,6 +121,9 @@ pub struct RTemplate {
     pub doc: Option<String>,
     pub params: Vec<ParamDecl>,
     pub body: MBlock,
+    /// The template it extends, as written; its parameters and entries are merged into
+    /// `params` and `body` once every template is known.
+    pub base: Option<ast::Path>,
     /// The standard-library module that holds it (`postgres` for `std.postgres`).
     pub module: Option<String>,
     pub span: Span,
@@ -248,6 +251,7 @@ pub fn resolve(
     };
     let std_modules = loaded.std_modules;
     collect_templates(&mut p, &std_modules, diags);
+    extend_templates(&mut p, diags);
     let env_decls = collect_decls(&mut p, &std_modules, diags);
     check_platform(&mut p, diags);
     overrides::apply(&mut p, env_decls, diags);
@@ -354,11 +358,96 @@ fn collect_templates(
                 doc: t.doc.clone(),
                 params,
                 body,
+                base: t.base.clone(),
                 module: module.clone(),
                 span: t.span,
             });
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Flat {
+    Pending,
+    InProgress,
+    Done,
+}
+
+/// Merges every template with the template it extends: the base's parameters and
+/// entries first, the template's own on top. A field named like a base parameter sets
+/// that parameter's default.
+fn extend_templates(p: &mut Program, diags: &mut Diagnostics) {
+    let mut state = vec![Flat::Pending; p.templates.len()];
+    for i in 0..p.templates.len() {
+        flatten(p, i, &mut state, diags);
+    }
+}
+
+fn flatten(p: &mut Program, i: usize, state: &mut [Flat], diags: &mut Diagnostics) {
+    match state[i] {
+        Flat::Done => return,
+        Flat::InProgress => {
+            let t = &p.templates[i];
+            diags.push(
+                Diagnostic::new(
+                    Code::TEMPLATE_CYCLE,
+                    t.base.as_ref().map_or(t.name.span, |b| b.span),
+                    format!("template `{}` extends itself", t.qualified_name()),
+                )
+                .with_help("a template may extend another, but the chain must end"),
+            );
+            p.templates[i].base = None;
+            return;
+        }
+        Flat::Pending => {}
+    }
+    state[i] = Flat::InProgress;
+    if let Some(path) = p.templates[i].base.clone()
+        && let Some(b) = find_template(p, &path, diags)
+    {
+        let bi = b.0 as usize;
+        flatten(p, bi, state, diags);
+        p.references.push(Reference {
+            span: path.span,
+            target: Target::Template(b),
+        });
+        let base = p.templates[bi].clone();
+        let t = &mut p.templates[i];
+        if base.kind != t.kind {
+            diags.push(
+                Diagnostic::new(
+                    Code::TYPE_MISMATCH,
+                    path.span,
+                    format!(
+                        "template `{}` is for a {}, not a {}",
+                        base.qualified_name(),
+                        base.kind.as_str(),
+                        t.kind.as_str()
+                    ),
+                )
+                .with_label(base.name.span, "declared here"),
+            );
+        } else if state[i] == Flat::InProgress {
+            let mut params = base.params.clone();
+            for own in std::mem::take(&mut t.params) {
+                params.retain(|p| p.name.name != own.name.name);
+                params.push(own);
+            }
+            for bp in params.iter_mut() {
+                let key = MKey::Field(bp.name.name.clone());
+                if let Some(e) = t.body.get(&key).cloned() {
+                    t.body.entries.retain(|x| x.key != key);
+                    bp.default = e.value;
+                    bp.optional = bp.optional || bp.default.is_none();
+                }
+            }
+            t.params = params;
+            let mut body = base.body;
+            body.merge(std::mem::take(&mut t.body));
+            t.body = body;
+        }
+    }
+    state[i] = Flat::Done;
 }
 
 fn param_ty(t: &TypeExpr, diags: &mut Diagnostics) -> Option<ParamTy> {

@@ -70,6 +70,8 @@ pub struct TemplateDecl {
     pub doc: Option<String>,
     pub name: Ident,
     pub kind: Ident,
+    /// The template this one extends: `template sorcha-api for service : std.dotnet-api`.
+    pub base: Option<Path>,
     pub body: Block,
     pub span: Span,
 }

@@ -125,11 +125,20 @@ impl Builder<'_> {
                 let name = self.ident(rest.next()?);
                 rest.next(); // `for`
                 let kind = self.ident(rest.next()?);
-                let body = rest.next().map(|b| self.block(b)).unwrap_or_default();
+                let mut base = None;
+                let mut body = Block::default();
+                for q in rest {
+                    match q.as_rule() {
+                        Rule::path => base = Some(self.path(q)),
+                        Rule::block => body = self.block(q),
+                        _ => {}
+                    }
+                }
                 Some(Item::Template(TemplateDecl {
                     doc,
                     name,
                     kind,
+                    base,
                     body,
                     span,
                 }))
