@@ -559,7 +559,7 @@ impl Cx<'_, '_> {
                 _ => continue,
             };
             let target = self.view.decl(id).name.name.clone();
-            let ports = self.tables.ports.get(&id).cloned().unwrap_or_default();
+            let ports = self.ports_of(id);
             let port = match port {
                 Some(p) => {
                     if let Some(pi) = ports.iter().find(|x| x.name == p)

@@ -19,7 +19,7 @@ const FUNCTIONS: &[&str] = &[
     "http", "grpc", "tcp", "exec", "vault", "file", "issuer", "if_unset",
 ];
 
-impl Cx<'_, '_> {
+impl<'v> Cx<'v, '_> {
     pub(super) fn call(&mut self, name: &Ident, args: &[Arg], ty: Ty, span: Span) -> Option<Val> {
         match name.name.as_str() {
             "if_unset" => self.if_unset(args, ty, span),
@@ -433,12 +433,7 @@ impl Cx<'_, '_> {
         protocol: Option<&str>,
         span: Span,
     ) -> Option<String> {
-        let ports = self
-            .tables
-            .ports
-            .get(&self.current)
-            .cloned()
-            .unwrap_or_default();
+        let ports = self.ports_of(self.current);
         let me = self.decl().name.name.clone();
         let Some(e) = e else {
             let found = ports
@@ -465,7 +460,8 @@ impl Cx<'_, '_> {
         match &e.kind {
             ExprKind::Ref(p) if p.segments.len() == 1 => {
                 let seg = &p.segments[0];
-                self.find_port(self.current, &ports, seg).map(|p| p.name)
+                self.find_port(self.current, ports, seg)
+                    .map(|p| p.name.clone())
             }
             ExprKind::Num(n) => {
                 let Ok(num) = value::integer(n) else {

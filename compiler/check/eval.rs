@@ -55,13 +55,12 @@ pub enum Val {
 }
 
 /// A port as the checker knows it before the workload is built.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortInfo {
     pub name: String,
     pub number: u16,
     pub expose: Option<u16>,
     pub protocol: &'static str,
-    pub span: Span,
 }
 
 impl PortInfo {
@@ -71,12 +70,37 @@ impl PortInfo {
 }
 
 /// What every declaration can see of the others, computed before checking them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Tables {
     pub ports: HashMap<DeclId, Vec<PortInfo>>,
     pub secret_keys: HashMap<DeclId, Vec<String>>,
     pub live_secrets: BTreeSet<DeclId>,
     pub config_keys: HashMap<DeclId, Vec<String>>,
+}
+
+impl Tables {
+    /// Whether `other` knows the same of declaration `id` as this table.
+    pub fn same_outside(&self, other: &Tables, id: DeclId) -> bool {
+        self.ports.get(&id) == other.ports.get(&id)
+            && self.secret_keys.get(&id) == other.secret_keys.get(&id)
+            && self.live_secrets.contains(&id) == other.live_secrets.contains(&id)
+            && self.config_keys.get(&id) == other.config_keys.get(&id)
+    }
+
+    /// Replaces what `patch` knows (about a few declarations).
+    pub fn update(&mut self, patch: &Tables) {
+        for (id, p) in &patch.ports {
+            self.ports.insert(*id, p.clone());
+        }
+        for (id, k) in &patch.secret_keys {
+            self.secret_keys.insert(*id, k.clone());
+            self.live_secrets.remove(id);
+        }
+        self.live_secrets.extend(patch.live_secrets.iter().copied());
+        for (id, k) in &patch.config_keys {
+            self.config_keys.insert(*id, k.clone());
+        }
+    }
 }
 
 /// The declarations of one environment (patched ones substituted).

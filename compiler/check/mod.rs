@@ -1,6 +1,9 @@
 //! Resolved program -> typed model, once for the base program and once per environment
 //! (with that environment's overrides in place, type-checked like the original). Every
 //! expression gets a type; every platform rule of LANGUAGE.md §7 is checked.
+//!
+//! An environment re-checks only what its overrides can change: the declarations it
+//! patches and those that refer to them. The rest of its model is shared with the base.
 
 mod block;
 mod build;
@@ -12,13 +15,15 @@ mod refs;
 pub mod rules;
 pub mod value;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use eval::{Cx, PortInfo, Tables, Val, View};
+use model::Built;
 pub use model::Model;
 
 use crate::diag::{Diagnostics, Label};
-use crate::resolve::{MKey, Program, Reference};
+use crate::resolve::{DeclId, MKey, Program, REnv, Reference};
 use crate::schema::{Kind, Ty};
 use crate::syntax::ast::ExprKind;
 
@@ -34,14 +39,29 @@ pub struct Checked {
     pub references: Vec<Reference>,
 }
 
+/// What checking one declaration gives.
+#[derive(Clone)]
+struct Result {
+    built: Built,
+    uses: Vec<rules::Use>,
+    deps: BTreeSet<DeclId>,
+}
+
 /// Checks the program in every environment.
 pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
+    let names: Arc<Vec<String>> = Arc::new(p.decls.iter().map(|d| d.name.name.clone()).collect());
     let base_view = View {
         program: p,
         decls: p.decls.iter().collect(),
     };
     let mut references = p.references.clone();
-    let mut base = check_view(&base_view, "base", diags, &mut references);
+    let tables = build_tables(&base_view, p.decl_ids());
+    let platform = platform_of(&base_view, &tables, diags, &mut references);
+    let results: Vec<Result> = p
+        .decl_ids()
+        .map(|id| check_decl(&base_view, &tables, &platform, id, diags, &mut references))
+        .collect();
+    let mut base = assemble("base", platform.clone(), &results, &names, diags);
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
         vec![base.clone()]
@@ -49,13 +69,17 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
         p.envs
             .iter()
             .map(|e| {
-                let mut decls = base_view.decls.clone();
-                for (id, d) in &e.patched {
-                    decls[id.0 as usize] = d;
-                }
-                let view = View { program: p, decls };
                 let mut env_diags = Diagnostics::new();
-                let m = check_view(&view, &e.name.name, &mut env_diags, &mut references);
+                let m = check_env(
+                    p,
+                    e,
+                    &tables,
+                    &platform,
+                    &results,
+                    &names,
+                    &mut env_diags,
+                    &mut references,
+                );
                 for mut d in env_diags.into_sorted() {
                     if !diags.contains(&d) {
                         d.labels.push(Label {
@@ -78,57 +102,129 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
     }
 }
 
-fn check_view(view: &View, env: &str, diags: &mut Diagnostics, refs: &mut Vec<Reference>) -> Model {
-    let p = view.program;
-    let tables = build_tables(view);
-    let platform = match p.platform {
-        Some(id) => Cx::new(view, &tables, id, diags, refs).build_platform(view.decl(id)),
-        None => model::Platform::fallback(),
-    };
-    let mut model = Model {
-        env: env.to_string(),
-        platform,
-        workloads: Vec::new(),
-        secrets: Vec::new(),
-        configs: Vec::new(),
-        gateways: Vec::new(),
-        names: BTreeMap::new(),
-    };
-    let mut uses = Vec::new();
-    for id in p.decl_ids() {
-        let d = view.decl(id);
-        model.names.insert(id, d.name.name.clone());
-        let mut cx = Cx::new(view, &tables, id, diags, refs);
-        match d.kind {
-            k if k.is_workload() => {
-                let w = cx.build_workload(d, &model.platform);
-                model.workloads.push(w);
-            }
-            Kind::Secret => model.secrets.push(cx.build_secret(d)),
-            Kind::Config => model.configs.push(cx.build_config(d)),
-            Kind::Gateway => model.gateways.push(cx.build_gateway(d)),
-            _ => {}
-        }
-        for (to, span) in cx.uses {
-            uses.push(rules::Use {
-                from: d.name.name.clone(),
-                to: view.decl(to).name.name.clone(),
-                span,
-            });
-        }
+#[allow(clippy::too_many_arguments)]
+fn check_env(
+    p: &Program,
+    e: &REnv,
+    base_tables: &Tables,
+    base_platform: &model::Platform,
+    base: &[Result],
+    names: &Arc<Vec<String>>,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<Reference>,
+) -> Model {
+    let mut decls: Vec<_> = p.decls.iter().collect();
+    let patched: BTreeSet<DeclId> = e.patched.iter().map(|(id, _)| *id).collect();
+    for (id, d) in &e.patched {
+        decls[id.0 as usize] = d;
     }
-    rules::check(&model, &uses, diags);
-    model
+    let view = View { program: p, decls };
+    let patch = build_tables(&view, patched.iter().copied());
+    // Declarations whose outside (ports, keys) the overrides change; only those who
+    // refer to them see a difference.
+    let changed: BTreeSet<DeclId> = patched
+        .iter()
+        .copied()
+        .filter(|id| !base_tables.same_outside(&patch, *id))
+        .collect();
+    let mut tables = base_tables.clone();
+    tables.update(&patch);
+    let platform = match p.platform {
+        Some(id) if patched.contains(&id) => platform_of(&view, &tables, diags, refs),
+        _ => base_platform.clone(),
+    };
+    // What the overrides can change: the patched declarations, those that refer to one
+    // whose outside changed, and every workload when the image registry changes.
+    let registry_changed = platform.registry != base_platform.registry;
+    let recheck = |id: DeclId| {
+        patched.contains(&id)
+            || base[id.0 as usize].deps.iter().any(|d| changed.contains(d))
+            || (registry_changed && view.decl(id).kind.is_workload())
+    };
+    let results: Vec<Result> = p
+        .decl_ids()
+        .map(|id| {
+            if recheck(id) {
+                check_decl(&view, &tables, &platform, id, diags, refs)
+            } else {
+                base[id.0 as usize].clone()
+            }
+        })
+        .collect();
+    assemble(&e.name.name, platform, &results, names, diags)
+}
+
+fn assemble(
+    env: &str,
+    platform: model::Platform,
+    results: &[Result],
+    names: &Arc<Vec<String>>,
+    diags: &mut Diagnostics,
+) -> Model {
+    let m = Model::new(
+        env.to_string(),
+        platform,
+        results.iter().map(|r| r.built.clone()),
+        names.clone(),
+    );
+    let uses: Vec<&rules::Use> = results.iter().flat_map(|r| r.uses.iter()).collect();
+    rules::check(&m, &uses, diags);
+    m
+}
+
+fn platform_of(
+    view: &View,
+    tables: &Tables,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<Reference>,
+) -> model::Platform {
+    match view.program.platform {
+        Some(id) => Cx::new(view, tables, id, diags, refs).build_platform(view.decl(id)),
+        None => model::Platform::fallback(),
+    }
+}
+
+fn check_decl(
+    view: &View,
+    tables: &Tables,
+    platform: &model::Platform,
+    id: DeclId,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<Reference>,
+) -> Result {
+    let d = view.decl(id);
+    let mut cx = Cx::new(view, tables, id, diags, refs);
+    let built = match d.kind {
+        k if k.is_workload() => Built::Workload(Arc::new(cx.build_workload(d, platform))),
+        Kind::Secret => Built::Secret(Arc::new(cx.build_secret(d))),
+        Kind::Config => Built::Config(Arc::new(cx.build_config(d))),
+        Kind::Gateway => Built::Gateway(Arc::new(cx.build_gateway(d))),
+        _ => Built::None,
+    };
+    let uses = cx
+        .uses
+        .iter()
+        .map(|(to, span)| rules::Use {
+            from: d.name.name.clone(),
+            to: view.decl(*to).name.name.clone(),
+            span: *span,
+        })
+        .collect();
+    Result {
+        built,
+        uses,
+        deps: std::mem::take(&mut cx.deps),
+    }
 }
 
 /// What declarations know of each other before any is checked: ports, secret keys and
 /// rotation, config keys. Computed quietly; the full check reports the problems.
-fn build_tables(view: &View) -> Tables {
+fn build_tables(view: &View, ids: impl Iterator<Item = DeclId>) -> Tables {
     let mut t = Tables::default();
     let empty = Tables::default();
     let mut quiet = Diagnostics::new();
     let mut no_refs = Vec::new();
-    for id in view.program.decl_ids() {
+    for id in ids {
         let d = view.decl(id);
         let mut cx = Cx::new(view, &empty, id, &mut quiet, &mut no_refs);
         match d.kind {
@@ -168,7 +264,6 @@ fn build_tables(view: &View) -> Tables {
                         number: u16::try_from(n).unwrap_or(0),
                         expose,
                         protocol,
-                        span: e.name_span.unwrap_or(e.key_span),
                     });
                 }
                 t.ports.insert(id, ports);

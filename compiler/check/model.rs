@@ -2,43 +2,114 @@
 //! applied, references resolved to names. This is what the emitters consume; it holds
 //! no syntax, only origin spans for the few diagnostics later phases raise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub use super::value::{Bytes, IntOrPct, Millicores, Res, Text, TextPart};
 use crate::resolve::DeclId;
 use crate::schema::Kind;
 use crate::source::Span;
 
-/// One environment's platform.
+/// One environment's platform. Declarations an environment does not change are shared
+/// with the other environments' models.
 #[derive(Clone, Debug)]
 pub struct Model {
     /// The environment's name (`default` when the program declares none).
     pub env: String,
     pub platform: Platform,
-    pub workloads: Vec<Workload>,
-    pub secrets: Vec<Secret>,
-    pub configs: Vec<Config>,
-    pub gateways: Vec<Gateway>,
-    /// Names of declarations by id, for resolving `TextPart` references.
-    pub names: BTreeMap<DeclId, String>,
+    pub workloads: Vec<Arc<Workload>>,
+    pub secrets: Vec<Arc<Secret>>,
+    pub configs: Vec<Arc<Config>>,
+    pub gateways: Vec<Arc<Gateway>>,
+    /// Every declaration by name: its kind and its place among those of its kind.
+    index: HashMap<String, (Kind, usize)>,
+    /// Declaration names by id, for `TextPart` references.
+    names: Arc<Vec<String>>,
+}
+
+/// One checked declaration.
+#[derive(Clone, Debug)]
+pub enum Built {
+    Workload(Arc<Workload>),
+    Secret(Arc<Secret>),
+    Config(Arc<Config>),
+    Gateway(Arc<Gateway>),
+    /// The platform or an environment: part of the model in another way.
+    None,
 }
 
 impl Model {
+    /// Assembles a model from its declarations, in declaration order.
+    pub fn new(
+        env: String,
+        platform: Platform,
+        decls: impl IntoIterator<Item = Built>,
+        names: Arc<Vec<String>>,
+    ) -> Model {
+        let mut m = Model {
+            env,
+            platform,
+            workloads: Vec::new(),
+            secrets: Vec::new(),
+            configs: Vec::new(),
+            gateways: Vec::new(),
+            index: HashMap::new(),
+            names,
+        };
+        for d in decls {
+            match d {
+                Built::Workload(w) => {
+                    m.index.insert(w.name.clone(), (w.kind, m.workloads.len()));
+                    m.workloads.push(w);
+                }
+                Built::Secret(s) => {
+                    m.index
+                        .insert(s.name.clone(), (Kind::Secret, m.secrets.len()));
+                    m.secrets.push(s);
+                }
+                Built::Config(c) => {
+                    m.index
+                        .insert(c.name.clone(), (Kind::Config, m.configs.len()));
+                    m.configs.push(c);
+                }
+                Built::Gateway(g) => {
+                    m.index
+                        .insert(g.name.clone(), (Kind::Gateway, m.gateways.len()));
+                    m.gateways.push(g);
+                }
+                Built::None => {}
+            }
+        }
+        m
+    }
+
     pub fn workload(&self, name: &str) -> Option<&Workload> {
-        self.workloads.iter().find(|w| w.name == name)
+        match self.index.get(name)? {
+            (k, i) if k.is_workload() => self.workloads.get(*i).map(|w| &**w),
+            _ => None,
+        }
     }
 
     pub fn secret(&self, name: &str) -> Option<&Secret> {
-        self.secrets.iter().find(|s| s.name == name)
+        match self.index.get(name)? {
+            (Kind::Secret, i) => self.secrets.get(*i).map(|s| &**s),
+            _ => None,
+        }
     }
 
     pub fn config(&self, name: &str) -> Option<&Config> {
-        self.configs.iter().find(|c| c.name == name)
+        match self.index.get(name)? {
+            (Kind::Config, i) => self.configs.get(*i).map(|c| &**c),
+            _ => None,
+        }
     }
 
     /// The name of a declaration.
     pub fn name(&self, id: DeclId) -> &str {
-        self.names.get(&id).map(String::as_str).unwrap_or("")
+        self.names
+            .get(id.0 as usize)
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }
 

@@ -3,7 +3,7 @@
 //! expected type. Secrets are tracked here: a secret key reaches only `env` bindings
 //! (E0401), and a live-rotated secret only mounts (E0402).
 
-use super::eval::{Cx, PortInfo, Val, describe_val, list_words, param_ty};
+use super::eval::{Cx, PortInfo, Tables, Val, describe_val, list_words, param_ty};
 use super::model::SecretSource;
 use super::names;
 use super::value::{IntOrPct, Res, Text};
@@ -14,7 +14,7 @@ use crate::schema::{Kind, Resource, Ty};
 use crate::source::Span;
 use crate::syntax::ast::{Ident, Path};
 
-impl Cx<'_, '_> {
+impl<'v> Cx<'v, '_> {
     /// Binds a reference and converts it to `ty`.
     pub fn reference(&mut self, path: &Path, ty: Ty) -> Option<Val> {
         let segs = &path.segments;
@@ -196,12 +196,8 @@ impl Cx<'_, '_> {
                     self.too_long(path, &rest[1]);
                     return None;
                 }
-                let keys = self
-                    .tables
-                    .secret_keys
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_default();
+                let tables = self.tables;
+                let keys: &[String] = tables.secret_keys.get(&id).map_or(&[], Vec::as_slice);
                 if !keys.contains(&m.name) {
                     self.diags.push(
                         Diagnostic::new(
@@ -232,12 +228,8 @@ impl Cx<'_, '_> {
                     self.too_long(path, &rest[1]);
                     return None;
                 }
-                let keys = self
-                    .tables
-                    .config_keys
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_default();
+                let tables = self.tables;
+                let keys: &[String] = tables.config_keys.get(&id).map_or(&[], Vec::as_slice);
                 if !keys.contains(&m.name) {
                     self.diags.push(
                         Diagnostic::new(
@@ -287,7 +279,7 @@ impl Cx<'_, '_> {
     ) -> Option<Val> {
         let decl = self.view.decl(id);
         let name = decl.name.name.clone();
-        let ports = self.tables.ports.get(&id).cloned().unwrap_or_default();
+        let ports = self.ports_of(id);
         let m = &rest[0];
         let record_use = |cx: &mut Self| {
             if id != cx.current {
@@ -311,12 +303,12 @@ impl Cx<'_, '_> {
             }
             ("port", 2) => {
                 record_use(self);
-                let p = self.find_port(id, &ports, &rest[1])?;
+                let p = self.find_port(id, ports, &rest[1])?;
                 Some(Val::Int(i64::from(p.service_port())))
             }
             (_, 1) if !matches!(m.name.as_str(), "port") => {
-                let p = self.find_port(id, &ports, m)?;
-                Some(Val::Port(id, p.name))
+                let p = self.find_port(id, ports, m)?;
+                Some(Val::Port(id, p.name.clone()))
             }
             _ => {
                 self.diags.push(
@@ -334,12 +326,18 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// The ports of a workload, as the tables know them.
+    pub(super) fn ports_of(&self, id: DeclId) -> &'v [PortInfo] {
+        let tables: &'v Tables = self.tables;
+        tables.ports.get(&id).map_or(&[], Vec::as_slice)
+    }
+
     pub(super) fn find_port(
         &mut self,
         id: DeclId,
-        ports: &[PortInfo],
+        ports: &'v [PortInfo],
         m: &Ident,
-    ) -> Option<PortInfo> {
+    ) -> Option<&'v PortInfo> {
         let name = self.view.decl(id).name.name.clone();
         match ports.iter().find(|p| p.name == m.name) {
             Some(p) => {
@@ -347,7 +345,7 @@ impl Cx<'_, '_> {
                     span: m.span,
                     target: Target::Port(id, p.name.clone()),
                 });
-                Some(p.clone())
+                Some(p)
             }
             None => {
                 let mut d = Diagnostic::new(

@@ -17,13 +17,14 @@ pub const MAX_CRONJOB_NAME: usize = 52;
 pub const MAX_STATEFULSET_NAME: usize = 52;
 
 /// One workload's use of another's `.host`, `.address` or `.port`.
+#[derive(Clone, Debug)]
 pub struct Use {
     pub from: String,
     pub to: String,
     pub span: Span,
 }
 
-pub fn check(m: &Model, uses: &[Use], diags: &mut Diagnostics) {
+pub fn check(m: &Model, uses: &[&Use], diags: &mut Diagnostics) {
     for w in &m.workloads {
         if w.kind != Kind::Job {
             scaling(w, diags);
@@ -315,7 +316,7 @@ fn secret_store(m: &Model, diags: &mut Diagnostics) {
     }
 }
 
-fn undeclared_traffic(m: &Model, uses: &[Use], diags: &mut Diagnostics) {
+fn undeclared_traffic(m: &Model, uses: &[&Use], diags: &mut Diagnostics) {
     for u in uses {
         let Some(from) = m.workload(&u.from) else {
             continue;

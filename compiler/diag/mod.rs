@@ -3,6 +3,7 @@
 //! GitHub annotations, LSP) lives in `render` and `lsp`; codes and their explanations in
 //! `codes`; "did you mean" in `suggest`.
 
+pub mod allow;
 pub mod codes;
 pub mod render;
 pub mod suggest;

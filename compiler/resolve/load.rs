@@ -174,15 +174,29 @@ fn load_file(
     stack.push(path.to_string());
     let index = l.files.len();
     l.files.push(file);
-    let items: Vec<Item> = l.files[index].items.clone();
-    for item in &items {
+    // Imports and uses are few; copy them out so that loading can add files.
+    let pulls: Vec<Item> = l.files[index]
+        .items
+        .iter()
+        .filter(|i| matches!(i, Item::Import(_) | Item::Use(_)))
+        .cloned()
+        .collect();
+    for item in &pulls {
         match item {
             Item::Import(imp) => import(l, path, id, imp, loader, diags, stack, done),
             Item::Use(u) => use_module(l, u, diags),
             _ => {}
         }
     }
-    collect_file_reads(l, id, path, &items, loader);
+    let mut calls = Vec::new();
+    for item in &l.files[index].items {
+        match item {
+            Item::Decl(d) => block_file_calls(&d.body, &mut calls),
+            Item::Template(t) => block_file_calls(&t.body, &mut calls),
+            _ => {}
+        }
+    }
+    read_files(l, id, path, calls, loader);
     stack.pop();
 }
 
@@ -291,21 +305,7 @@ fn use_module(l: &mut Loaded, u: &ast::UseDecl, diags: &mut Diagnostics) {
 }
 
 /// Reads every `file("...")` a file's declarations call, relative to that file.
-fn collect_file_reads(
-    l: &mut Loaded,
-    id: SourceId,
-    path: &str,
-    items: &[Item],
-    loader: &dyn Loader,
-) {
-    let mut calls = Vec::new();
-    for item in items {
-        match item {
-            Item::Decl(d) => block_file_calls(&d.body, &mut calls),
-            Item::Template(t) => block_file_calls(&t.body, &mut calls),
-            _ => {}
-        }
-    }
+fn read_files(l: &mut Loaded, id: SourceId, path: &str, calls: Vec<String>, loader: &dyn Loader) {
     for rel in calls {
         let key = (id, rel.clone());
         if l.file_reads.contains_key(&key) {

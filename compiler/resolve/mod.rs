@@ -518,22 +518,24 @@ fn collect_decls(
     let mut envs: Vec<ast::Decl> = Vec::new();
     let mut env_names: HashMap<String, Span> = HashMap::new();
     let std_files: Vec<usize> = std_modules.values().copied().collect();
-    let mut decls_ast: Vec<ast::Decl> = Vec::new();
-    for (fi, file) in p.files.iter().enumerate() {
-        for item in &file.items {
-            let Item::Decl(d) = item else { continue };
-            if std_files.contains(&fi) {
-                diags.push(Diagnostic::new(
-                    Code::UNKNOWN_KIND,
-                    d.kind.span,
-                    "the standard library holds only templates",
-                ));
-                continue;
-            }
-            decls_ast.push(d.clone());
+    // The files are read while declarations are added to the program.
+    let files = std::mem::take(&mut p.files);
+    let std_files = &std_files;
+    let decls_ast = files.iter().enumerate().flat_map(|(fi, file)| {
+        file.items.iter().filter_map(move |item| match item {
+            Item::Decl(d) => Some((std_files.contains(&fi), d)),
+            _ => None,
+        })
+    });
+    for (in_std, d) in decls_ast {
+        if in_std {
+            diags.push(Diagnostic::new(
+                Code::UNKNOWN_KIND,
+                d.kind.span,
+                "the standard library holds only templates",
+            ));
+            continue;
         }
-    }
-    for d in decls_ast {
         let Some(kind) = kind_of(&d.kind, diags) else {
             continue;
         };
@@ -557,7 +559,7 @@ fn collect_decls(
                 continue;
             }
             env_names.insert(d.name.name.clone(), d.name.span);
-            envs.push(d);
+            envs.push(d.clone());
             continue;
         }
         if let Some(&first) = p.by_name.get(&d.name.name) {
@@ -578,11 +580,12 @@ fn collect_decls(
             );
             continue;
         }
-        let rd = instantiate(p, kind, &d, diags);
+        let rd = instantiate(p, kind, d, diags);
         let id = DeclId(p.decls.len() as u32);
         p.by_name.insert(d.name.name.clone(), id);
         p.decls.push(rd);
     }
+    p.files = files;
     envs
 }
 

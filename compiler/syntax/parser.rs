@@ -100,15 +100,23 @@ impl Builder<'_> {
     }
 
     fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
+        if p.as_rule() != Rule::item {
+            return None;
+        }
         let span = self.span(&p);
-        let rule = p.as_rule();
-        let mut inner = p.into_inner().peekable();
         let mut docs = Vec::new();
-        while let Some(d) = inner.next_if(|q| q.as_rule() == Rule::doc) {
-            docs.push(d);
+        let mut decl = None;
+        for q in p.into_inner() {
+            if q.as_rule() == Rule::doc {
+                docs.push(q);
+            } else {
+                decl = Some(q);
+            }
         }
         let doc = join_docs(docs);
-        let mut rest = inner.filter(|q| !is_punct(q.as_rule()));
+        let decl = decl?;
+        let rule = decl.as_rule();
+        let mut rest = decl.into_inner().filter(|q| !is_punct(q.as_rule()));
         match rule {
             Rule::use_decl => {
                 rest.next(); // `use`
@@ -230,38 +238,53 @@ impl Builder<'_> {
                 let default = rest.next().map(|e| self.expr(e));
                 EntryKind::Param { name, ty, default }
             }
-            Rule::named => {
-                let key = self.ident(rest.next()?);
-                let name = self.ident(rest.next()?);
-                let next = rest.next()?;
-                if next.as_rule() == Rule::block {
-                    EntryKind::NamedBlock {
-                        key,
-                        name,
-                        block: self.block(next),
-                    }
-                } else {
-                    let value = self.eq_value(next)?;
-                    let block = rest.next().map(|b| self.block(b));
-                    EntryKind::NamedField {
-                        key,
-                        name,
-                        value,
-                        block,
-                    }
-                }
-            }
             Rule::keyed => {
-                let key = self.key(rest.next()?);
-                let next = rest.next()?;
-                if next.as_rule() == Rule::block {
+                let key_pair = rest.next()?;
+                let mut next = rest.next()?;
+                if next.as_rule() == Rule::name {
+                    // A named entry: `port http = 8080 { … }` or `volume cache { … }`.
+                    let name = self.ident(next.into_inner().next()?);
+                    let key = self.key(key_pair);
+                    let key = match key.segments.as_slice() {
+                        [seg] if !seg.quoted => Ident {
+                            name: seg.name.clone(),
+                            span: seg.span,
+                        },
+                        _ => {
+                            self.diags.push(Diagnostic::new(
+                                Code::SYNTAX,
+                                key.span,
+                                "a named entry needs a plain key, like `port http = 8080`",
+                            ));
+                            return None;
+                        }
+                    };
+                    next = rest.next()?;
+                    if next.as_rule() == Rule::block {
+                        EntryKind::NamedBlock {
+                            key,
+                            name,
+                            block: self.block(next),
+                        }
+                    } else {
+                        let value = self.eq_value(next)?;
+                        let block = rest.next().map(|b| self.block(b));
+                        EntryKind::NamedField {
+                            key,
+                            name,
+                            value,
+                            block,
+                        }
+                    }
+                } else if next.as_rule() == Rule::block {
+                    let key = self.key(key_pair);
                     EntryKind::Block {
                         key,
                         block: self.block(next),
                     }
                 } else {
                     EntryKind::Field {
-                        key,
+                        key: self.key(key_pair),
                         value: self.eq_value(next)?,
                     }
                 }
@@ -355,13 +378,13 @@ impl Builder<'_> {
             Rule::number => ExprKind::Num(number(inner.as_str())),
             Rule::boolean => ExprKind::Bool(inner.as_str() == "true"),
             Rule::string => ExprKind::Str(self.string(inner)),
-            Rule::path => ExprKind::Ref(self.path(inner)),
-            Rule::range => {
+            Rule::numeric => {
                 let mut nums = inner.into_inner().filter(|q| q.as_rule() == Rule::number);
                 let lo = nums.next().map(|q| self.expr(q));
                 let hi = nums.next().map(|q| self.expr(q));
                 match (lo, hi) {
                     (Some(lo), Some(hi)) => ExprKind::Range(Box::new(lo), Box::new(hi)),
+                    (Some(one), None) => one.kind,
                     _ => ExprKind::List(Vec::new()),
                 }
             }
@@ -372,39 +395,66 @@ impl Builder<'_> {
                     .map(|q| self.expr(q))
                     .collect(),
             ),
-            Rule::call => {
-                let mut it = inner.into_inner().filter(|q| !is_punct(q.as_rule()));
-                let name = match it.next() {
-                    Some(n) => self.ident(n),
-                    None => Ident {
-                        name: String::new(),
+            Rule::reference => {
+                let mut it = inner.into_inner();
+                let path = match it.next() {
+                    Some(p) => self.path(p),
+                    None => Path {
+                        segments: Vec::new(),
                         span,
                     },
                 };
-                let mut args = Vec::new();
-                for a in it {
-                    match a.as_rule() {
-                        Rule::named_arg => {
-                            let mut parts = a.into_inner().filter(|q| !is_punct(q.as_rule()));
-                            if let (Some(n), Some(v)) = (parts.next(), parts.next()) {
-                                args.push(Arg {
-                                    name: Some(self.ident(n)),
-                                    value: self.expr(v),
-                                });
+                match it.next() {
+                    None => ExprKind::Ref(path),
+                    Some(call_args) => {
+                        let name = match path.segments.as_slice() {
+                            [one] => one.clone(),
+                            _ => {
+                                self.diags.push(
+                                    Diagnostic::new(
+                                        Code::SYNTAX,
+                                        path.span,
+                                        format!("`{}` cannot be called", path.dotted()),
+                                    )
+                                    .with_help("only the built-in functions can be called: `http(…)`, `vault(…)`, `file(…)`, …"),
+                                );
+                                Ident {
+                                    name: path.dotted(),
+                                    span: path.span,
+                                }
                             }
-                        }
-                        Rule::expr => args.push(Arg {
-                            name: None,
-                            value: self.expr(a),
-                        }),
-                        _ => {}
+                        };
+                        let args = self.call_args(call_args);
+                        ExprKind::Call { name, args }
                     }
                 }
-                ExprKind::Call { name, args }
             }
             _ => ExprKind::List(Vec::new()),
         };
         Expr { kind, span }
+    }
+
+    fn call_args(&mut self, p: Pair<Rule>) -> Vec<Arg> {
+        let mut args = Vec::new();
+        for a in p.into_inner() {
+            match a.as_rule() {
+                Rule::named_arg => {
+                    let mut parts = a.into_inner().filter(|q| !is_punct(q.as_rule()));
+                    if let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+                        args.push(Arg {
+                            name: Some(self.ident(n)),
+                            value: self.expr(v),
+                        });
+                    }
+                }
+                Rule::expr => args.push(Arg {
+                    name: None,
+                    value: self.expr(a),
+                }),
+                _ => {}
+            }
+        }
+        args
     }
 
     fn string(&mut self, p: Pair<Rule>) -> StrLit {
@@ -614,7 +664,6 @@ fn words(r: Rule) -> Option<&'static str> {
         | Rule::route
         | Rule::mount
         | Rule::param
-        | Rule::named
         | Rule::keyed
         | Rule::key
         | Rule::kw_route
@@ -624,18 +673,19 @@ fn words(r: Rule) -> Option<&'static str> {
         Rule::rbrace => "`}`",
         Rule::expr
         | Rule::value
-        | Rule::range
+        | Rule::numeric
         | Rule::number
         | Rule::boolean
         | Rule::list
-        | Rule::call
+        | Rule::reference
         | Rule::path
         | Rule::string
         | Rule::single
         | Rule::triple => "a value",
         Rule::chars | Rule::escape | Rule::interp => "the closing `\"`",
         Rule::triple_chars => "the closing `\"\"\"`",
-        Rule::ident => "a name",
+        Rule::ident | Rule::name => "a name",
+        Rule::call_args => "`(`",
         Rule::named_arg => "an argument",
         Rule::type_expr => "a type",
         Rule::unit => "a unit",
