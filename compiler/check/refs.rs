@@ -207,7 +207,7 @@ impl<'v> Cx<'v, '_> {
                         )
                         .with_label(
                             decl.name.span,
-                            format!("`{name}` declares {}", list_words(&keys)),
+                            format!("`{name}` declares {}", list_words(keys)),
                         )
                         .with_help_opt(
                             did_you_mean(&m.name, keys.iter().map(String::as_str)).or_else(|| {
