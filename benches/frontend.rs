@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use sorchac::resolve::MemoryLoader;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn compile(text: &str) -> sorchac::Compilation {
     let loader = MemoryLoader::new().with("platform.sorcha", text);
     sorchac::compile("platform.sorcha", &loader).unwrap()

@@ -9,6 +9,7 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diag;
+mod par;
 pub mod resolve;
 pub mod schema;
 pub mod source;

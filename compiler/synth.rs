@@ -29,13 +29,13 @@ pub fn platform(n: usize) -> String {
         let db = i % dbs;
         let _ = write!(
             s,
-            "/// Synthetic service {i}.\nservice svc-{i} {{\n  image = \"svc-{i}:1.0.{v}\"\n  port http = 8080\n  port grpc = 9090 {{ protocol = grpc }}\n  ready = http(\"/health\", port: http, period: 10s)\n  live = http(\"/alive\", port: http)\n  cpu = 250m..1\n  memory = 256Mi..512Mi\n  scale {{ min = 2  max = {max}  cpu = 70% }}\n  env {{\n    JWT_KEY = jwt.key\n    DATABASE = \"Host=${{db-{db}.host}};Username=${{db-credentials.username}};Password=${{db-credentials.password}}\"\n    CACHE = cache.address\n    SERVICE_NAME = \"svc-{i}\"\n",
+            "/// Synthetic service {i}.\nservice svc-{i} {{\n  image = \"svc-{i}:1.0.{v}\"\n  port http = 8080\n  port grpc = 9090 {{ protocol = grpc }}\n  ready = http(\"/health\", port: http, period: 10s)\n  live = http(\"/alive\", port: http)\n  cpu = 250m..1\n  memory = 256Mi..512Mi\n  scale {{ min = 2  max = {max}  cpu = 70% }}\n  env {{\n    JWT_KEY = jwt.key\n    DATABASE = \"Host=${{db-{db}.host}};Password=${{db-credentials.password}}\"\n    CACHE = cache.address\n",
             v = i % 7,
             max = 4 + i % 8
         );
         let edges = calls(i, n);
-        for &j in &edges {
-            let _ = writeln!(s, "    SVC_{j}_URL = \"http://${{svc-{j}.address}}\"");
+        if let Some(j) = edges.first() {
+            let _ = writeln!(s, "    PEER_URL = \"http://${{svc-{j}.address}}\"");
         }
         s.push_str("  }\n  calls = [");
         for (e, &j) in edges.iter().enumerate() {

@@ -104,10 +104,23 @@ impl Ev {
     }
 }
 
-/// Who owns a block, for messages: "service `wallet`", "`scale` of service `wallet`".
+/// Who owns a block, for messages: "service `wallet`", "port `http`", "`scale` of
+/// service `wallet`". Described only when a message needs it.
 pub struct Owner<'a> {
-    pub what: &'a str,
+    /// `service`, `port`, `route`; empty for a nested block of `parent`.
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub parent: Option<&'a Owner<'a>>,
     pub span: Span,
+}
+
+impl Owner<'_> {
+    pub fn describe(&self) -> String {
+        match self.parent {
+            Some(p) => format!("`{}` of {}", self.name, p.describe()),
+            None => format!("{} `{}`", self.kind, self.name),
+        }
+    }
 }
 
 impl Cx<'_, '_> {
@@ -136,7 +149,7 @@ impl Cx<'_, '_> {
                     Diagnostic::new(
                         Code::MISSING_FIELD,
                         owner.span,
-                        format!("{} has no `{}`", owner.what, spec.name),
+                        format!("{} has no `{}`", owner.describe(), spec.name),
                     )
                     .with_help(format!("add {example}")),
                 );
@@ -198,7 +211,7 @@ impl Cx<'_, '_> {
             if help.is_none() && schema.open.is_none() {
                 help = Some(format!(
                     "{} takes {}",
-                    owner.what,
+                    owner.describe(),
                     schema
                         .names()
                         .map(|n| format!("`{n}`"))
@@ -210,7 +223,7 @@ impl Cx<'_, '_> {
                 Diagnostic::new(
                     Code::UNKNOWN_KEY,
                     e.key_span,
-                    format!("{} has no key `{word}`", owner.what),
+                    format!("{} has no key `{word}`", owner.describe()),
                 )
                 .with_help_opt(help),
             );
@@ -238,12 +251,13 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 };
-                let what = format!("`{word}` of {}", owner.what);
                 out.block = Some(self.eval_block(
                     b,
                     sub,
                     &Owner {
-                        what: &what,
+                        kind: "",
+                        name: &word,
+                        parent: Some(owner),
                         span: e.key_span,
                     },
                 ));
@@ -301,14 +315,15 @@ impl Cx<'_, '_> {
                     (None, None) => {}
                 }
                 if let Some(sub) = block {
-                    let what = format!("{word} `{name}`");
                     let empty = MBlock::default();
                     let b = e.block.as_ref().unwrap_or(&empty);
                     out.block = Some(self.eval_block(
                         b,
                         sub,
                         &Owner {
-                            what: &what,
+                            kind: &word,
+                            name,
+                            parent: None,
                             span: name_span,
                         },
                     ));
@@ -330,14 +345,15 @@ impl Cx<'_, '_> {
                 let v = e.value.as_ref()?;
                 out.val = self.eval(v, Ty::CallTarget);
                 out.val.as_ref()?;
-                let what = format!("route `{path}`");
                 let empty = MBlock::default();
                 let b = e.block.as_ref().unwrap_or(&empty);
                 out.block = Some(self.eval_block(
                     b,
                     sub,
                     &Owner {
-                        what: &what,
+                        kind: "route",
+                        name: path,
+                        parent: None,
                         span: e.key_span,
                     },
                 ));
@@ -396,7 +412,7 @@ impl Cx<'_, '_> {
                 self.diags.push(Diagnostic::new(
                     Code::UNKNOWN_KEY,
                     e.span,
-                    format!("{} cannot have `{word}` entries", owner.what),
+                    format!("{} cannot have `{word}` entries", owner.describe()),
                 ));
                 None
             }

@@ -14,17 +14,14 @@ use crate::source::Span;
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 
 impl Cx<'_, '_> {
-    fn owner_of(decl: &RDecl) -> String {
-        format!("{} `{}`", decl.kind.as_str(), decl.name.name)
-    }
-
     fn eval_decl(&mut self, decl: &RDecl) -> Ev {
-        let what = Self::owner_of(decl);
         self.eval_block(
             &decl.body,
             decl.kind.schema(),
             &Owner {
-                what: &what,
+                kind: decl.kind.as_str(),
+                name: &decl.name.name,
+                parent: None,
                 span: decl.name.span,
             },
         )
@@ -717,8 +714,10 @@ fn record_spans(ev: &Ev, prefix: &str, out: &mut BTreeMap<String, Span>) {
             e.key_span
         };
         out.insert(path.clone(), span);
+        // Nested blocks, but not the free keys of `env`, which no rule looks at.
         if let Some(b) = &e.block
             && prefix.is_empty()
+            && !matches!(&e.key, MKey::Field(k) if k == "env")
         {
             record_spans(b, &path, out);
         }

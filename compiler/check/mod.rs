@@ -57,10 +57,8 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
     let mut references = p.references.clone();
     let tables = build_tables(&base_view, p.decl_ids());
     let platform = platform_of(&base_view, &tables, diags, &mut references);
-    let results: Vec<Result> = p
-        .decl_ids()
-        .map(|id| check_decl(&base_view, &tables, &platform, id, diags, &mut references))
-        .collect();
+    let ids: Vec<DeclId> = p.decl_ids().collect();
+    let results = check_decls(&base_view, &tables, &platform, &ids, diags, &mut references);
     let mut base = assemble("base", platform.clone(), &results, &names, diags);
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
@@ -141,11 +139,14 @@ fn check_env(
             || base[id.0 as usize].deps.iter().any(|d| changed.contains(d))
             || (registry_changed && view.decl(id).kind.is_workload())
     };
+    let ids: Vec<DeclId> = p.decl_ids().filter(|id| recheck(*id)).collect();
+    let mut fresh = check_decls(&view, &tables, &platform, &ids, diags, refs).into_iter();
+    let mut next = ids.iter().copied().peekable();
     let results: Vec<Result> = p
         .decl_ids()
         .map(|id| {
-            if recheck(id) {
-                check_decl(&view, &tables, &platform, id, diags, refs)
+            if next.next_if_eq(&id).is_some() {
+                fresh.next().unwrap_or_else(|| base[id.0 as usize].clone())
             } else {
                 base[id.0 as usize].clone()
             }
@@ -182,6 +183,34 @@ fn platform_of(
         Some(id) => Cx::new(view, tables, id, diags, refs).build_platform(view.decl(id)),
         None => model::Platform::fallback(),
     }
+}
+
+/// Checks declarations on several threads; results, diagnostics and references come
+/// back in declaration order.
+fn check_decls(
+    view: &View,
+    tables: &Tables,
+    platform: &model::Platform,
+    ids: &[DeclId],
+    diags: &mut Diagnostics,
+    refs: &mut Vec<Reference>,
+) -> Vec<Result> {
+    let runs = crate::par::runs(ids, |_, run| {
+        let mut d = Diagnostics::new();
+        let mut r = Vec::new();
+        let results: Vec<Result> = run
+            .iter()
+            .map(|id| check_decl(view, tables, platform, *id, &mut d, &mut r))
+            .collect();
+        (results, d, r)
+    });
+    let mut out = Vec::with_capacity(ids.len());
+    for (results, d, r) in runs {
+        out.extend(results);
+        diags.extend(d.into_sorted());
+        refs.extend(r);
+    }
+    out
 }
 
 fn check_decl(

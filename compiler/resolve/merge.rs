@@ -93,12 +93,12 @@ impl MBlock {
     }
 
     /// Converts a written block, reporting keys written twice in it (E0102).
-    pub fn from_ast(b: &ast::Block, diags: &mut Diagnostics) -> MBlock {
+    pub fn from_ast(b: ast::Block, diags: &mut Diagnostics) -> MBlock {
         let mut out = MBlock {
             entries: Vec::with_capacity(b.entries.len()),
             span: b.span,
         };
-        for e in &b.entries {
+        for e in b.entries {
             let m = MEntry::from_ast(e, diags);
             if let Some(first) = out.get(&m.key) {
                 if let MKey::Route(path) = &m.key {
@@ -155,25 +155,25 @@ impl MBlock {
 }
 
 impl MEntry {
-    fn from_ast(e: &ast::Entry, diags: &mut Diagnostics) -> MEntry {
+    fn from_ast(e: ast::Entry, diags: &mut Diagnostics) -> MEntry {
         let mut m = MEntry {
             key: MKey::Field(String::new()),
             key_span: e.span,
             name_span: None,
-            doc: e.doc.clone(),
+            doc: e.doc,
             value: None,
             block: None,
             span: e.span,
             dotted: None,
             is_param: false,
         };
-        match &e.kind {
+        match e.kind {
             EntryKind::Field { key, value } => {
-                m.set_key(key);
-                m.value = Some(value.clone());
+                m.set_key(&key);
+                m.value = Some(value);
             }
             EntryKind::Block { key, block } => {
-                m.set_key(key);
+                m.set_key(&key);
                 m.block = Some(MBlock::from_ast(block, diags));
             }
             EntryKind::NamedField {
@@ -182,14 +182,14 @@ impl MEntry {
                 value,
                 block,
             } => {
-                m.key = MKey::Named(key.name.clone(), name.name.clone());
+                m.key = MKey::Named(key.name, name.name);
                 m.key_span = key.span;
                 m.name_span = Some(name.span);
-                m.value = Some(value.clone());
-                m.block = block.as_ref().map(|b| MBlock::from_ast(b, diags));
+                m.value = Some(value);
+                m.block = block.map(|b| MBlock::from_ast(b, diags));
             }
             EntryKind::NamedBlock { key, name, block } => {
-                m.key = MKey::Named(key.name.clone(), name.name.clone());
+                m.key = MKey::Named(key.name, name.name);
                 m.key_span = key.span;
                 m.name_span = Some(name.span);
                 m.block = Some(MBlock::from_ast(block, diags));
@@ -199,23 +199,24 @@ impl MEntry {
                 target,
                 block,
             } => {
-                m.key = MKey::Route(plain_or_report(path, "a route path", diags));
+                m.key = MKey::Route(plain_or_report(&path, "a route path", diags));
                 m.key_span = path.span;
-                m.value = Some(target.clone());
-                m.block = block.as_ref().map(|b| MBlock::from_ast(b, diags));
+                m.value = Some(target);
+                m.block = block.map(|b| MBlock::from_ast(b, diags));
             }
             EntryKind::Mount { target, at } => {
-                m.key = MKey::Mount(plain_or_report(at, "a mount path", diags));
+                m.key = MKey::Mount(plain_or_report(&at, "a mount path", diags));
                 m.key_span = at.span;
+                let span = target.span;
                 m.value = Some(Expr {
-                    kind: ExprKind::Ref(target.clone()),
-                    span: target.span,
+                    kind: ExprKind::Ref(target),
+                    span,
                 });
             }
             EntryKind::Param { name, default, .. } => {
-                m.key = MKey::Field(name.name.clone());
+                m.key = MKey::Field(name.name);
                 m.key_span = name.span;
-                m.value = default.clone();
+                m.value = default;
                 m.is_param = true;
             }
         }

@@ -207,7 +207,6 @@ pub struct Reference {
 #[derive(Debug, Default)]
 pub struct Program {
     pub sources: SourceMap,
-    pub files: Vec<ast::File>,
     pub file_reads: HashMap<(SourceId, String), FileRead>,
     pub decls: Vec<RDecl>,
     pub by_name: HashMap<String, DeclId>,
@@ -245,14 +244,25 @@ pub fn resolve(
     let loaded = load::load(root, loader, diags)?;
     let mut p = Program {
         sources: loaded.sources,
-        files: loaded.files,
         file_reads: loaded.file_reads,
         ..Program::default()
     };
-    let std_modules = loaded.std_modules;
-    collect_templates(&mut p, &std_modules, diags);
+    // The syntax trees are consumed: their entries move into merged blocks.
+    let mut templates = Vec::new();
+    let mut decls = Vec::new();
+    for (fi, file) in loaded.files.into_iter().enumerate() {
+        let module = module_of(&loaded.std_modules, fi);
+        for item in file.items {
+            match item {
+                Item::Template(t) => templates.push((module.clone(), t)),
+                Item::Decl(d) => decls.push((module.is_some(), d)),
+                Item::Use(_) | Item::Import(_) => {}
+            }
+        }
+    }
+    collect_templates(&mut p, templates, diags);
     extend_templates(&mut p, diags);
-    let env_decls = collect_decls(&mut p, &std_modules, diags);
+    let env_decls = collect_decls(&mut p, decls, diags);
     check_platform(&mut p, diags);
     overrides::apply(&mut p, env_decls, diags);
     Ok(p)
@@ -267,14 +277,12 @@ fn module_of(std_modules: &HashMap<String, usize>, file_index: usize) -> Option<
 
 fn collect_templates(
     p: &mut Program,
-    std_modules: &HashMap<String, usize>,
+    templates: Vec<(Option<String>, ast::TemplateDecl)>,
     diags: &mut Diagnostics,
 ) {
     let mut seen: HashMap<String, Span> = HashMap::new();
-    for (fi, file) in p.files.iter().enumerate() {
-        let module = module_of(std_modules, fi);
-        for item in &file.items {
-            let Item::Template(t) = item else { continue };
+    {
+        for (module, t) in templates {
             let Some(kind) = kind_of(&t.kind, diags) else {
                 continue;
             };
@@ -289,7 +297,7 @@ fn collect_templates(
                 );
                 continue;
             }
-            let mut body_ast = t.body.clone();
+            let mut body_ast = t.body;
             let mut params = Vec::new();
             body_ast.entries.retain(|e| match &e.kind {
                 ast::EntryKind::Param { name, ty, default } => {
@@ -351,15 +359,15 @@ fn collect_templates(
                 }
             }
             seen.insert(qualified, t.name.span);
-            let body = MBlock::from_ast(&body_ast, diags);
+            let body = MBlock::from_ast(body_ast, diags);
             p.templates.push(RTemplate {
                 name: t.name.clone(),
                 kind,
                 doc: t.doc.clone(),
                 params,
                 body,
-                base: t.base.clone(),
-                module: module.clone(),
+                base: t.base,
+                module,
                 span: t.span,
             });
         }
@@ -512,22 +520,12 @@ fn kind_of(word: &Ident, diags: &mut Diagnostics) -> Option<Kind> {
 /// for `overrides`.
 fn collect_decls(
     p: &mut Program,
-    std_modules: &HashMap<String, usize>,
+    decls: Vec<(bool, ast::Decl)>,
     diags: &mut Diagnostics,
 ) -> Vec<ast::Decl> {
     let mut envs: Vec<ast::Decl> = Vec::new();
     let mut env_names: HashMap<String, Span> = HashMap::new();
-    let std_files: Vec<usize> = std_modules.values().copied().collect();
-    // The files are read while declarations are added to the program.
-    let files = std::mem::take(&mut p.files);
-    let std_files = &std_files;
-    let decls_ast = files.iter().enumerate().flat_map(|(fi, file)| {
-        file.items.iter().filter_map(move |item| match item {
-            Item::Decl(d) => Some((std_files.contains(&fi), d)),
-            _ => None,
-        })
-    });
-    for (in_std, d) in decls_ast {
+    for (in_std, d) in decls {
         if in_std {
             diags.push(Diagnostic::new(
                 Code::UNKNOWN_KIND,
@@ -559,7 +557,7 @@ fn collect_decls(
                 continue;
             }
             env_names.insert(d.name.name.clone(), d.name.span);
-            envs.push(d.clone());
+            envs.push(d);
             continue;
         }
         if let Some(&first) = p.by_name.get(&d.name.name) {
@@ -580,18 +578,19 @@ fn collect_decls(
             );
             continue;
         }
+        let name = d.name.name.clone();
         let rd = instantiate(p, kind, d, diags);
         let id = DeclId(p.decls.len() as u32);
-        p.by_name.insert(d.name.name.clone(), id);
+        p.by_name.insert(name, id);
         p.decls.push(rd);
     }
-    p.files = files;
     envs
 }
 
 /// Merges a declaration with its template and binds the template's parameters.
-fn instantiate(p: &mut Program, kind: Kind, d: &ast::Decl, diags: &mut Diagnostics) -> RDecl {
-    let mut own = MBlock::from_ast(&d.body, diags);
+fn instantiate(p: &mut Program, kind: Kind, d: ast::Decl, diags: &mut Diagnostics) -> RDecl {
+    let body_span = d.body.span;
+    let mut own = MBlock::from_ast(d.body, diags);
     let mut rd = RDecl {
         kind,
         name: d.name.clone(),
@@ -673,7 +672,7 @@ fn instantiate(p: &mut Program, kind: Kind, d: &ast::Decl, diags: &mut Diagnosti
     }
     let mut body = t.body.clone();
     body.merge(own);
-    body.span = d.body.span;
+    body.span = body_span;
     rd.body = body;
     rd
 }
@@ -719,7 +718,7 @@ fn check_platform(p: &mut Program, diags: &mut Diagnostics) {
         .collect();
     match platforms.as_slice() {
         [] => {
-            let root = p.files.first().map(|f| f.source).unwrap_or_default();
+            let root = SourceId(0);
             let empty = p
                 .sources
                 .get(root)

@@ -19,14 +19,34 @@ pub const MAX_NESTING: usize = 128;
 
 /// Parses a whole file. Never fails: broken chunks are left out and diagnosed.
 pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
+    let starts = chunk_starts(text);
+    let ranges: Vec<(usize, usize)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect();
+    let parts = crate::par::runs(&ranges, |_, run| parse_chunks(source, text, run));
     let mut file = File {
         source,
         items: Vec::new(),
     };
     let mut diags = Vec::new();
-    let starts = chunk_starts(text);
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+    for (items, d) in parts {
+        file.items.extend(items);
+        diags.extend(d);
+    }
+    (file, diags)
+}
+
+/// Parses a run of chunks, each on its own, in order.
+fn parse_chunks(
+    source: SourceId,
+    text: &str,
+    run: &[(usize, usize)],
+) -> (Vec<Item>, Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    let mut diags = Vec::new();
+    for &(start, end) in run {
         let chunk = &text[start..end];
         if chunk.trim().is_empty() {
             continue;
@@ -52,7 +72,7 @@ pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
                 if let Some(f) = pairs.next() {
                     for p in f.into_inner() {
                         if let Some(item) = b.item(p) {
-                            file.items.push(item);
+                            items.push(item);
                         }
                     }
                 }
@@ -60,7 +80,7 @@ pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
             Err(e) => diags.push(syntax_error(source, text, start, chunk, &e)),
         }
     }
-    (file, diags)
+    (items, diags)
 }
 
 fn too_deep(chunk: &str) -> Option<usize> {

@@ -1,0 +1,63 @@
+//! Data parallelism for the phases that work item by item (parsing declarations,
+//! checking declarations): the items are split into contiguous runs, one per core, and
+//! the results come back in item order, so output does not depend on the thread count.
+
+use std::num::NonZeroUsize;
+
+/// Below this many items, work stays on the calling thread.
+const MIN_PARALLEL: usize = 64;
+
+/// How many threads to use: the cores available, or `SORCHAC_THREADS` when set.
+pub fn threads() -> usize {
+    std::env::var("SORCHAC_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(NonZeroUsize::get)
+                .unwrap_or(1)
+        })
+        .min(16)
+}
+
+/// Applies `f` to contiguous runs of `items` on several threads and returns the
+/// results of the runs in order. `f` sees each run with the index of its first item.
+pub fn runs<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    let n = threads();
+    if n <= 1 || items.len() < MIN_PARALLEL {
+        return vec![f(0, items)];
+    }
+    let size = items.len().div_ceil(n);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(i, run)| s.spawn(move || f(i * size, run)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        let sums = runs(&items, |start, run| (start, run.iter().sum::<usize>()));
+        assert_eq!(sums.iter().map(|(_, s)| s).sum::<usize>(), 499_500);
+        let starts: Vec<usize> = sums.iter().map(|(s, _)| *s).collect();
+        let mut sorted = starts.clone();
+        sorted.sort_unstable();
+        assert_eq!(starts, sorted);
+    }
+}
