@@ -9,6 +9,8 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod emit;
+pub mod ir;
 mod par;
 pub mod resolve;
 pub mod schema;

@@ -175,6 +175,24 @@ fn disruption(w: &Workload, diags: &mut Diagnostics) {
 fn volumes(w: &Workload, diags: &mut Diagnostics) {
     let max = w.replicas.max();
     if max <= 1 {
+        if w.kind == Kind::Service
+            && let Some(v) = w.volumes.iter().find(|v| v.persistent && !v.shared)
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::RECREATE_ROLLOUT,
+                    w.span_of(&format!("volume.{}", v.name)),
+                    format!(
+                        "`{}` is rolled out by stopping the old pod before starting the new one",
+                        w.name
+                    ),
+                )
+                .with_help(format!(
+                    "volume `{}` can be mounted by one pod at a time, so a new pod cannot start beside the old one: every rollout has a short downtime. Use storage many pods can mount (`shared = true`) to roll without it",
+                    v.name
+                )),
+            );
+        }
         return;
     }
     for v in &w.volumes {

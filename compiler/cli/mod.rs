@@ -2,9 +2,11 @@
 //! diagnostics and decides the exit code. With `lsp`, the only module that touches the
 //! disk or the process.
 
+mod build;
 mod check;
 mod explain;
 mod fs;
+mod write;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,26 @@ pub enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Compile a program to Kubernetes output, for every environment.
+    Build {
+        /// The program file.
+        file: String,
+        /// Which output to write.
+        #[arg(long, value_enum, default_value = "raw")]
+        target: build::Target,
+        /// Only this environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The output directory.
+        #[arg(short = 'o', long = "out", default_value = "build")]
+        out: String,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors (write nothing when there are any).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
     /// Explain a diagnostic code, with an example and its fix.
     Explain {
         /// A code such as E0201.
@@ -67,6 +89,21 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             format,
             deny_warnings,
         } => check::run(&files, format, deny_warnings),
+        Command::Build {
+            file,
+            target,
+            env,
+            out,
+            format,
+            deny_warnings,
+        } => build::run(&build::Options {
+            file: &file,
+            target,
+            env: env.as_deref(),
+            out: &out,
+            format,
+            deny_warnings,
+        }),
         Command::Explain { code } => explain::run(&code),
     })
 }

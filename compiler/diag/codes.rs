@@ -105,4 +105,5 @@ codes! {
     STORE_WITHOUT_CREDENTIALS = "W0004", "store without credentials";
     ADDRESS_WITHOUT_CALL = "W0005", "address used without a matching call";
     DISRUPTION_AT_MINIMUM = "W0006", "disruption budget that blocks evictions at the minimum replica count";
+    RECREATE_ROLLOUT = "W0007", "rollouts that recreate the pod";
 }

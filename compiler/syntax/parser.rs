@@ -755,25 +755,24 @@ fn syntax_error(
         expected.retain(|w| *w != "`..`");
     }
     expected.sort_by_key(|w| word_rank(w));
-    // At the end of a chunk, what follows is the next declaration, not the end of file.
-    let at_chunk_end = chunk[pos.min(chunk.len())..].trim().is_empty();
-    let (found, len) = found_at(text, base + pos);
-    let pos = if at_chunk_end && found != "end of file" {
-        // Report where the next declaration starts.
-        text[base + pos..].len() - text[base + pos..].trim_start().len() + pos
-    } else {
-        pos
-    };
+    // At the end of a chunk, what follows is the next declaration (if any), not the end
+    // of the file: report where it starts.
+    let at_chunk_end = chunk.get(pos..).is_none_or(|rest| rest.trim().is_empty());
+    let mut abs = base + pos;
+    if at_chunk_end {
+        let rest = &text[abs..];
+        let skip = rest.len() - rest.trim_start().len();
+        if abs + skip < text.len() {
+            abs += skip;
+        }
+    }
+    let (found, len) = found_at(text, abs);
     let message = if expected.is_empty() {
         format!("unexpected {found}")
     } else {
         format!("expected {}, found {found}", join_or(&expected))
     };
-    let mut d = Diagnostic::new(
-        Code::SYNTAX,
-        Span::new(source, base + pos, base + pos + len),
-        message,
-    );
+    let mut d = Diagnostic::new(Code::SYNTAX, Span::new(source, abs, abs + len), message);
     if at_chunk_end && expected.contains(&"`}`") {
         d = d.with_help("a block is not closed: add the missing `}`");
         if let Some(open) = unclosed_brace(chunk) {

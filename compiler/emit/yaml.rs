@@ -1,0 +1,43 @@
+//! Objects as YAML documents, in a stable order: fields in the order their types declare
+//! them, map keys sorted. One file holds its objects as `---`-separated documents.
+
+use serde::Serialize;
+
+use super::{EmitError, HEADER};
+use crate::ir::{Group, Object};
+
+/// One object as a YAML document (without the `---` separator).
+pub fn document(o: &Object) -> Result<String, EmitError> {
+    to_yaml(o).map_err(|reason| EmitError::Yaml {
+        object: format!("{} {}", o.type_meta().1, o.name()),
+        reason,
+    })
+}
+
+/// Any serializable value as YAML.
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml_ng::to_string(value).map_err(|e| e.to_string())
+}
+
+/// A whole file: the header, the group's comment, then its objects.
+pub fn file(g: &Group) -> Result<String, EmitError> {
+    let mut out = String::with_capacity(g.objects.len() * 2048);
+    out.push_str(HEADER);
+    out.push('\n');
+    for line in &g.comment {
+        if line.is_empty() {
+            out.push_str("#\n");
+        } else {
+            out.push_str("# ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    for (i, o) in g.objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&document(o)?);
+    }
+    Ok(out)
+}

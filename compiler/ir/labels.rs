@@ -1,0 +1,234 @@
+//! What every lowering step shares: the namespace, the recommended labels every object
+//! carries, selectors, the call graph (who calls whom on which ports), routed ports, and
+//! content hashes of configs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use sha2::{Digest, Sha256};
+
+use crate::check::Model;
+use crate::check::model::{Config, Port, Workload};
+
+/// Labels as Kubernetes holds them.
+pub type Labels = BTreeMap<String, String>;
+
+pub const NAME: &str = "app.kubernetes.io/name";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const INSTANCE: &str = "app.kubernetes.io/instance";
+pub const COMPONENT: &str = "app.kubernetes.io/component";
+pub const VERSION: &str = "app.kubernetes.io/version";
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// A connection the program declares: `from` calls `to` on `ports`.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub ports: Vec<Port>,
+}
+
+/// The lowering context of one environment.
+pub struct Cx<'m> {
+    pub m: &'m Model,
+    pub ns: String,
+    common: Labels,
+    /// Every declared connection, in program order (backups included).
+    pub edges: Vec<Edge>,
+    /// Ports of each workload that a gateway routes to.
+    pub routed: HashMap<String, BTreeSet<String>>,
+    config_hashes: HashMap<String, String>,
+}
+
+impl<'m> Cx<'m> {
+    pub fn new(m: &'m Model) -> Cx<'m> {
+        let p = &m.platform;
+        let mut common: Labels = p.labels.iter().cloned().collect();
+        common.insert(PART_OF.into(), p.name.clone());
+        common.insert(INSTANCE.into(), format!("{}-{}", p.name, m.env));
+        common.insert(MANAGED_BY.into(), "sorchac".into());
+        if let Some(v) = &p.version {
+            common.insert(VERSION.into(), v.clone());
+        }
+        let mut edges = Vec::new();
+        for w in &m.workloads {
+            for c in &w.calls {
+                let Some(target) = m.workload(&c.target) else {
+                    continue;
+                };
+                let ports = match &c.port {
+                    Some(p) => target.port(p).into_iter().cloned().collect(),
+                    None => target.ports.clone(),
+                };
+                edges.push(Edge {
+                    from: w.name.clone(),
+                    to: target.name.clone(),
+                    ports,
+                });
+            }
+            if w.backup.is_some() && w.dump.is_some() {
+                edges.push(Edge {
+                    from: backup_name(&w.name),
+                    to: w.name.clone(),
+                    ports: w.ports.clone(),
+                });
+            }
+        }
+        let mut routed: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for g in &m.gateways {
+            for r in &g.routes {
+                routed
+                    .entry(r.target.clone())
+                    .or_default()
+                    .insert(r.port.clone());
+            }
+        }
+        let config_hashes = m
+            .configs
+            .iter()
+            .map(|c| (c.name.clone(), config_hash(c)))
+            .collect();
+        Cx {
+            m,
+            ns: p.namespace.clone(),
+            common,
+            edges,
+            routed,
+            config_hashes,
+        }
+    }
+
+    /// The labels of an object that belongs to component `name`.
+    pub fn labels(&self, name: &str, component: &str) -> Labels {
+        let mut l = self.common.clone();
+        l.insert(NAME.into(), name.into());
+        l.insert(COMPONENT.into(), component.into());
+        l
+    }
+
+    /// The labels that select the pods of `name`: stable across versions and environments.
+    pub fn selector(&self, name: &str) -> Labels {
+        let mut l = Labels::new();
+        l.insert(NAME.into(), name.into());
+        l.insert(PART_OF.into(), self.m.platform.name.clone());
+        l
+    }
+
+    /// Metadata of a namespaced object.
+    pub fn meta(&self, object: &str, owner: &str, component: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(object.into()),
+            namespace: Some(self.ns.clone()),
+            labels: Some(self.labels(owner, component)),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// The content hash of a config (rolls the pods that use it when it changes).
+    pub fn config_hash(&self, name: &str) -> Option<&str> {
+        self.config_hashes.get(name).map(String::as_str)
+    }
+
+    /// Connections into `to`.
+    pub fn callers<'a>(&'a self, to: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.edges.iter().filter(move |e| e.to == to)
+    }
+
+    /// Connections out of `from`.
+    pub fn callees<'a>(&'a self, from: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.edges.iter().filter(move |e| e.from == from)
+    }
+
+    /// The workload's routed ports.
+    pub fn routed_ports<'w>(&self, w: &'w Workload) -> Vec<&'w Port> {
+        match self.routed.get(&w.name) {
+            Some(names) => w.ports.iter().filter(|p| names.contains(&p.name)).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The name of a database's backup objects.
+pub fn backup_name(db: &str) -> String {
+    format!("{db}-backup")
+}
+
+/// The hash that stands for a config's content: SHA-256 of its entries as a JSON object
+/// with sorted keys, compact, written as Go's `encoding/json` writes it (so a Helm
+/// template can compute the same value with `toJson | sha256sum`).
+pub fn config_hash(c: &Config) -> String {
+    let sorted: BTreeMap<&str, &str> = c
+        .entries
+        .iter()
+        .map(|e| (e.key.as_str(), e.value.as_str()))
+        .collect();
+    let mut json = String::from("{");
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        go_json_string(k, &mut json);
+        json.push(':');
+        go_json_string(v, &mut json);
+    }
+    json.push('}');
+    let digest = Sha256::digest(json.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JSON string as Go's `json.Marshal` writes it (HTML characters escaped).
+fn go_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::model::ConfigEntry;
+
+    #[test]
+    fn config_hashes_follow_go_json() {
+        let c = Config {
+            id: crate::resolve::DeclId(0),
+            name: "c".into(),
+            doc: None,
+            entries: vec![
+                ConfigEntry {
+                    key: "b".into(),
+                    value: "<x>&\n".into(),
+                    file: None,
+                },
+                ConfigEntry {
+                    key: "a".into(),
+                    value: "1".into(),
+                    file: None,
+                },
+            ],
+            span: Default::default(),
+        };
+        // sha256 of {"a":"1","b":"\u003cx\u003e\u0026\n"}
+        let json = r#"{"a":"1","b":"\u003cx\u003e\u0026\n"}"#;
+        let expected: String = Sha256::digest(json.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(config_hash(&c), expected);
+    }
+}

@@ -1,0 +1,352 @@
+//! Typed model of one environment -> the Kubernetes objects it compiles to, grouped by
+//! the file each belongs in (one per workload, gateway and config, plus the platform's
+//! own). Target-neutral: the raw, Kustomize and Helm emitters all start from this set.
+//! Every built-in object is a k8s-openapi struct; custom resources are the structs of
+//! `crd`.
+
+pub mod crd;
+mod gateway;
+mod labels;
+mod network;
+mod platform;
+mod workload;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::check::Model;
+pub use labels::Labels;
+
+/// One Kubernetes object of the output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Namespace(Box<Namespace>),
+    ServiceAccount(Box<ServiceAccount>),
+    Deployment(Box<Deployment>),
+    StatefulSet(Box<StatefulSet>),
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
+    Service(Box<Service>),
+    Hpa(Box<HorizontalPodAutoscaler>),
+    Pdb(Box<PodDisruptionBudget>),
+    Pvc(Box<PersistentVolumeClaim>),
+    ConfigMap(Box<ConfigMap>),
+    NetworkPolicy(Box<NetworkPolicy>),
+    Role(Box<Role>),
+    RoleBinding(Box<RoleBinding>),
+    Ingress(Box<Ingress>),
+    ExternalSecret(Box<crd::Custom<crd::ExternalSecretSpec>>),
+    SecretStore(Box<crd::Custom<crd::SecretStoreSpec>>),
+    Gateway(Box<crd::Custom<crd::GatewaySpec>>),
+    HttpRoute(Box<crd::Custom<crd::HttpRouteSpec>>),
+    LinkerdServer(Box<crd::Custom<crd::LinkerdServerSpec>>),
+    MeshTlsAuthentication(Box<crd::Custom<crd::MeshTlsAuthenticationSpec>>),
+    LinkerdAuthorization(Box<crd::Custom<crd::AuthorizationPolicySpec>>),
+    PeerAuthentication(Box<crd::Custom<crd::PeerAuthenticationSpec>>),
+    IstioAuthorization(Box<crd::Custom<crd::IstioAuthorizationSpec>>),
+}
+
+macro_rules! each {
+    ($self:expr, $o:ident => $e:expr) => {
+        match $self {
+            Object::Namespace($o) => $e,
+            Object::ServiceAccount($o) => $e,
+            Object::Deployment($o) => $e,
+            Object::StatefulSet($o) => $e,
+            Object::Job($o) => $e,
+            Object::CronJob($o) => $e,
+            Object::Service($o) => $e,
+            Object::Hpa($o) => $e,
+            Object::Pdb($o) => $e,
+            Object::Pvc($o) => $e,
+            Object::ConfigMap($o) => $e,
+            Object::NetworkPolicy($o) => $e,
+            Object::Role($o) => $e,
+            Object::RoleBinding($o) => $e,
+            Object::Ingress($o) => $e,
+            Object::ExternalSecret($o) => $e,
+            Object::SecretStore($o) => $e,
+            Object::Gateway($o) => $e,
+            Object::HttpRoute($o) => $e,
+            Object::LinkerdServer($o) => $e,
+            Object::MeshTlsAuthentication($o) => $e,
+            Object::LinkerdAuthorization($o) => $e,
+            Object::PeerAuthentication($o) => $e,
+            Object::IstioAuthorization($o) => $e,
+        }
+    };
+}
+
+impl Object {
+    pub fn metadata(&self) -> &ObjectMeta {
+        each!(self, o => &o.metadata)
+    }
+
+    pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        each!(self, o => &mut o.metadata)
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or("")
+    }
+
+    /// `apiVersion` and `kind`.
+    pub fn type_meta(&self) -> (&'static str, &'static str) {
+        use k8s_openapi::Resource;
+        fn of<T: Resource>(_: &T) -> (&'static str, &'static str) {
+            (T::API_VERSION, T::KIND)
+        }
+        match self {
+            Object::ExternalSecret(o) => (o.api_version, o.kind),
+            Object::SecretStore(o) => (o.api_version, o.kind),
+            Object::Gateway(o) => (o.api_version, o.kind),
+            Object::HttpRoute(o) => (o.api_version, o.kind),
+            Object::LinkerdServer(o) => (o.api_version, o.kind),
+            Object::MeshTlsAuthentication(o) => (o.api_version, o.kind),
+            Object::LinkerdAuthorization(o) => (o.api_version, o.kind),
+            Object::PeerAuthentication(o) => (o.api_version, o.kind),
+            Object::IstioAuthorization(o) => (o.api_version, o.kind),
+            Object::Namespace(o) => of(&**o),
+            Object::ServiceAccount(o) => of(&**o),
+            Object::Deployment(o) => of(&**o),
+            Object::StatefulSet(o) => of(&**o),
+            Object::Job(o) => of(&**o),
+            Object::CronJob(o) => of(&**o),
+            Object::Service(o) => of(&**o),
+            Object::Hpa(o) => of(&**o),
+            Object::Pdb(o) => of(&**o),
+            Object::Pvc(o) => of(&**o),
+            Object::ConfigMap(o) => of(&**o),
+            Object::NetworkPolicy(o) => of(&**o),
+            Object::Role(o) => of(&**o),
+            Object::RoleBinding(o) => of(&**o),
+            Object::Ingress(o) => of(&**o),
+        }
+    }
+}
+
+impl From<Namespace> for Object {
+    fn from(o: Namespace) -> Object {
+        Object::Namespace(Box::new(o))
+    }
+}
+
+impl From<ServiceAccount> for Object {
+    fn from(o: ServiceAccount) -> Object {
+        Object::ServiceAccount(Box::new(o))
+    }
+}
+
+impl From<Deployment> for Object {
+    fn from(o: Deployment) -> Object {
+        Object::Deployment(Box::new(o))
+    }
+}
+
+impl From<StatefulSet> for Object {
+    fn from(o: StatefulSet) -> Object {
+        Object::StatefulSet(Box::new(o))
+    }
+}
+
+impl From<Job> for Object {
+    fn from(o: Job) -> Object {
+        Object::Job(Box::new(o))
+    }
+}
+
+impl From<CronJob> for Object {
+    fn from(o: CronJob) -> Object {
+        Object::CronJob(Box::new(o))
+    }
+}
+
+impl From<Service> for Object {
+    fn from(o: Service) -> Object {
+        Object::Service(Box::new(o))
+    }
+}
+
+impl From<HorizontalPodAutoscaler> for Object {
+    fn from(o: HorizontalPodAutoscaler) -> Object {
+        Object::Hpa(Box::new(o))
+    }
+}
+
+impl From<PodDisruptionBudget> for Object {
+    fn from(o: PodDisruptionBudget) -> Object {
+        Object::Pdb(Box::new(o))
+    }
+}
+
+impl From<PersistentVolumeClaim> for Object {
+    fn from(o: PersistentVolumeClaim) -> Object {
+        Object::Pvc(Box::new(o))
+    }
+}
+
+impl From<ConfigMap> for Object {
+    fn from(o: ConfigMap) -> Object {
+        Object::ConfigMap(Box::new(o))
+    }
+}
+
+impl From<NetworkPolicy> for Object {
+    fn from(o: NetworkPolicy) -> Object {
+        Object::NetworkPolicy(Box::new(o))
+    }
+}
+
+impl From<Role> for Object {
+    fn from(o: Role) -> Object {
+        Object::Role(Box::new(o))
+    }
+}
+
+impl From<RoleBinding> for Object {
+    fn from(o: RoleBinding) -> Object {
+        Object::RoleBinding(Box::new(o))
+    }
+}
+
+impl From<Ingress> for Object {
+    fn from(o: Ingress) -> Object {
+        Object::Ingress(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::ExternalSecretSpec>> for Object {
+    fn from(o: crd::Custom<crd::ExternalSecretSpec>) -> Object {
+        Object::ExternalSecret(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::SecretStoreSpec>> for Object {
+    fn from(o: crd::Custom<crd::SecretStoreSpec>) -> Object {
+        Object::SecretStore(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::GatewaySpec>> for Object {
+    fn from(o: crd::Custom<crd::GatewaySpec>) -> Object {
+        Object::Gateway(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::HttpRouteSpec>> for Object {
+    fn from(o: crd::Custom<crd::HttpRouteSpec>) -> Object {
+        Object::HttpRoute(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::LinkerdServerSpec>> for Object {
+    fn from(o: crd::Custom<crd::LinkerdServerSpec>) -> Object {
+        Object::LinkerdServer(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::MeshTlsAuthenticationSpec>> for Object {
+    fn from(o: crd::Custom<crd::MeshTlsAuthenticationSpec>) -> Object {
+        Object::MeshTlsAuthentication(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::AuthorizationPolicySpec>> for Object {
+    fn from(o: crd::Custom<crd::AuthorizationPolicySpec>) -> Object {
+        Object::LinkerdAuthorization(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::PeerAuthenticationSpec>> for Object {
+    fn from(o: crd::Custom<crd::PeerAuthenticationSpec>) -> Object {
+        Object::PeerAuthentication(Box::new(o))
+    }
+}
+
+impl From<crd::Custom<crd::IstioAuthorizationSpec>> for Object {
+    fn from(o: crd::Custom<crd::IstioAuthorizationSpec>) -> Object {
+        Object::IstioAuthorization(Box::new(o))
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        each!(self, o => o.serialize(s))
+    }
+}
+
+/// What a file of objects is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The namespace.
+    Namespace,
+    /// Platform-wide objects: default network policies, secret access, the secret store.
+    Platform,
+    /// The external secrets.
+    Secrets,
+    /// One declaration (workload, config or gateway), by name.
+    Decl(String),
+}
+
+/// Objects that belong in one file.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The file name, like `service-wallet.yaml`.
+    pub file: String,
+    pub origin: Origin,
+    /// Comment lines for the top of the file (without `# `).
+    pub comment: Vec<String>,
+    pub objects: Vec<Object>,
+}
+
+/// Every object of one environment.
+#[derive(Clone, Debug)]
+pub struct Objects {
+    pub env: String,
+    pub groups: Vec<Group>,
+}
+
+impl Objects {
+    pub fn iter(&self) -> impl Iterator<Item = &Object> {
+        self.groups.iter().flat_map(|g| g.objects.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.groups.iter().map(|g| g.objects.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Lowers one environment's model to its objects.
+pub fn lower(m: &Model) -> Objects {
+    let cx = labels::Cx::new(m);
+    let mut groups = vec![platform::namespace(&cx), platform::platform(&cx)];
+    if let Some(g) = platform::secrets(&cx) {
+        groups.push(g);
+    }
+    for c in &m.configs {
+        groups.push(platform::config(&cx, c));
+    }
+    for w in &m.workloads {
+        groups.push(workload::group(&cx, w));
+    }
+    for g in &m.gateways {
+        groups.push(gateway::group(&cx, g));
+    }
+    Objects {
+        env: m.env.clone(),
+        groups,
+    }
+}
