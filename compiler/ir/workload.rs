@@ -589,7 +589,13 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Container::default()
     };
-    let annotations = rollout_annotations(cx, &secrets, &configs);
+    // Jobs read their configuration when they start, and a Job's pod template cannot
+    // change after it is created: only long-running workloads get rollout annotations.
+    let annotations = if w.kind == Kind::Job {
+        BTreeMap::new()
+    } else {
+        rollout_annotations(cx, &secrets, &configs)
+    };
     let mut labels = cx.labels(&w.name, w.kind.as_str());
     labels.extend(cx.selector(&w.name));
     let spread = w.kind != Kind::Job && w.replicas.max() >= 2;
@@ -893,13 +899,11 @@ fn backup_objects(cx: &Cx, w: &Workload, b: &m::Backup, dump: &m::Dump) -> Vec<O
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Container::default()
     };
-    let annotations = rollout_annotations(cx, &BTreeSet::new(), &configs);
     let mut labels = cx.labels(&name, component);
     labels.extend(cx.selector(&name));
     let template = PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels),
-            annotations: (!annotations.is_empty()).then_some(annotations),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {

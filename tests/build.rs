@@ -1,0 +1,165 @@
+//! `sorchac build` as users run it: one directory per environment, written atomically;
+//! a failed build leaves earlier output exactly as it was; stale files never linger.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sorchac(args: &[&str], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sorchac"))
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sorchac-build-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+const THREE_TIER: &str = "examples/three-tier/platform.sorcha";
+
+#[test]
+fn writes_one_directory_per_environment() {
+    let out = fresh("envs");
+    let o = sorchac(&["build", THREE_TIER], &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let files = snapshot(&out);
+    assert!(
+        files
+            .keys()
+            .all(|p| p.starts_with("raw/staging") || p.starts_with("raw/prod"))
+    );
+    assert!(files.contains_key(Path::new("raw/prod/00-namespace.yaml")));
+    assert!(files.contains_key(Path::new("raw/staging/service-api.yaml")));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("2 environments"), "{stderr}");
+    let default = fresh("default");
+    sorchac(
+        &["build", "examples/queue-worker/platform.sorcha"],
+        &default,
+    );
+    assert!(
+        default.join("raw/default/platform.yaml").exists(),
+        "a program without env builds `default`"
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_earlier_output_as_it_was() {
+    let out = fresh("failed");
+    assert!(sorchac(&["build", THREE_TIER], &out).status.success());
+    let before = snapshot(&out);
+    let o = sorchac(&["build", "tests/ui/types/bad-port.sorcha"], &out);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was written"));
+    assert_eq!(before, snapshot(&out));
+
+    let untouched = fresh("never-written");
+    assert_eq!(
+        sorchac(&["build", "tests/ui/types/bad-port.sorcha"], &untouched)
+            .status
+            .code(),
+        Some(1)
+    );
+    assert!(
+        !untouched.exists(),
+        "nothing is created for a program with errors"
+    );
+}
+
+#[test]
+fn stale_files_never_linger() {
+    let out = fresh("stale");
+    assert!(sorchac(&["build", THREE_TIER], &out).status.success());
+    let stale = out.join("raw/prod/service-old.yaml");
+    std::fs::write(&stale, "kind: Stale\n").unwrap();
+    assert!(sorchac(&["build", THREE_TIER], &out).status.success());
+    assert!(!stale.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["raw"], "no staging directories are left behind");
+}
+
+#[test]
+fn one_environment_replaces_only_its_directory() {
+    let out = fresh("one-env");
+    assert!(sorchac(&["build", THREE_TIER], &out).status.success());
+    let staging_before: BTreeMap<_, _> = snapshot(&out)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("raw/staging"))
+        .collect();
+    std::fs::write(out.join("raw/prod/extra.yaml"), "x").unwrap();
+    let o = sorchac(&["build", THREE_TIER, "--env", "prod"], &out);
+    assert!(o.status.success());
+    let after = snapshot(&out);
+    assert!(!after.contains_key(Path::new("raw/prod/extra.yaml")));
+    let staging_after: BTreeMap<_, _> = after
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("raw/staging"))
+        .collect();
+    assert_eq!(staging_before, staging_after);
+
+    let o = sorchac(&["build", THREE_TIER, "--env", "prd"], &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `prod`?"));
+}
+
+#[test]
+fn unwritable_outputs_exit_2() {
+    let file = fresh("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let o = sorchac(&["build", THREE_TIER], &file);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is a file"));
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
+
+    let o = sorchac(&["build", THREE_TIER], Path::new("/proc/sorchac-out"));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let o = sorchac(&["build", "tests/no-such.sorcha"], &fresh("missing"));
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,102 @@
+//! Whole generated trees: every example and every focused fixture under `tests/emit/`,
+//! each file under a `//// path` header, in path order. The output is also checked to be
+//! identical on every run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod common;
+
+use sorchac::emit::OutFile;
+
+/// The raw output of a program, every environment.
+pub fn raw_files(path: &str) -> Vec<OutFile> {
+    let c = common::compile_path(path);
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    let mut files = Vec::new();
+    for m in &c.checked.envs {
+        files.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
+    }
+    files
+}
+
+fn tree(files: &[OutFile]) -> String {
+    let mut out = String::new();
+    for f in files {
+        out.push_str(&format!("//// {}\n", f.path));
+        out.push_str(std::str::from_utf8(&f.bytes).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn examples() {
+    for name in ["sorcha", "three-tier", "queue-worker"] {
+        let files = raw_files(&format!("examples/{name}/platform.sorcha"));
+        insta::assert_snapshot!(format!("example-{name}"), tree(&files));
+    }
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("emit/*.sorcha", |path| {
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches('/')
+            .to_string();
+        let files = raw_files(&rel);
+        insta::assert_snapshot!(tree(&files));
+    });
+}
+
+#[test]
+fn output_is_byte_identical_on_every_run_and_thread_count() {
+    assert_eq!(
+        raw_files("examples/sorcha/platform.sorcha"),
+        raw_files("examples/sorcha/platform.sorcha")
+    );
+    let build = |threads: &str| {
+        let dir =
+            std::env::temp_dir().join(format!("sorchac-threads-{}-{threads}", std::process::id()));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+            .args(["build", "examples/sorcha/platform.sorcha", "-o"])
+            .arg(&dir)
+            .env("SORCHAC_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut files = Vec::new();
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push((
+                        p.strip_prefix(&dir).unwrap().to_path_buf(),
+                        std::fs::read(&p).unwrap(),
+                    ));
+                }
+            }
+        }
+        files.sort();
+        std::fs::remove_dir_all(&dir).unwrap();
+        files
+    };
+    let one = build("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, build("2"));
+    assert_eq!(one, build("5"));
+}
