@@ -1,7 +1,8 @@
-//! Front-end benchmark: `check` of synthetic platforms (see `sorchac::synth`), timed in
-//! process over many runs, and the peak memory of one whole `check` process.
+//! Benchmarks of whole runs on synthetic platforms (see `sorchac::synth`): `check`, and
+//! `build --target raw` (every environment, files produced in memory), each timed in
+//! process over many runs, with the peak memory of one whole process doing the same.
 //!
-//!   cargo bench --bench frontend            # sizes 10, 100, 1000
+//!   cargo bench --bench frontend            # sizes 1, 10, 100, 1000
 //!   cargo bench --bench frontend -- 5000    # other sizes
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
@@ -13,9 +14,27 @@ use sorchac::resolve::MemoryLoader;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn compile(text: &str) -> sorchac::Compilation {
+fn check(text: &str) -> sorchac::Compilation {
     let loader = MemoryLoader::new().with("platform.sorcha", text);
     sorchac::compile("platform.sorcha", &loader).unwrap()
+}
+
+/// check, lower and emit every environment: (objects, bytes).
+fn build(text: &str) -> (usize, usize) {
+    let c = check(text);
+    assert!(!c.has_errors());
+    let mut objects = 0;
+    let mut bytes = 0;
+    for m in &c.checked.envs {
+        let o = sorchac::ir::lower(m);
+        objects += o.len();
+        bytes += sorchac::emit::raw::files(&o)
+            .unwrap()
+            .iter()
+            .map(|f| f.bytes.len())
+            .sum::<usize>();
+    }
+    (objects, bytes)
 }
 
 /// Peak resident memory of this process, in KiB (Linux).
@@ -25,60 +44,84 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
+fn timed(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
         .collect();
-    // Child mode: one compile, then report the process's peak memory.
-    if let Some(pos) = std::env::args().position(|a| a == "--child") {
-        let n: usize = std::env::args().nth(pos + 1).unwrap().parse().unwrap();
+    times.sort();
+    (times[0], times[times.len() / 2])
+}
+
+/// Runs one operation in a fresh process and returns its peak memory in MiB.
+fn peak_of(what: &str, n: usize) -> f64 {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--child", what, &n.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let what = &args[pos + 1];
+        let n: usize = args[pos + 2].parse().unwrap();
         let text = sorchac::synth::platform(n);
-        let c = compile(&text);
-        assert!(!c.has_errors());
+        if what == "check" {
+            std::hint::black_box(check(&text));
+        } else {
+            std::hint::black_box(build(&text));
+        }
         println!("{}", peak_rss_kib().unwrap_or(0));
         return;
     }
-    let sizes: Vec<usize> = if args.is_empty() {
-        vec![10, 100, 1000]
-    } else {
-        args.iter().filter_map(|a| a.parse().ok()).collect()
+    let sizes: Vec<usize> = {
+        let s: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
+        if s.is_empty() {
+            vec![1, 10, 100, 1000]
+        } else {
+            s
+        }
     };
-    println!("| services | source | check (min) | check (median) | peak memory (process) |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| services | source | check min / median | check peak | build raw min / median | build peak | objects | output |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let text = sorchac::synth::platform(n);
-        let c = compile(&text);
+        let c = check(&text);
         assert!(
             c.diagnostics.is_empty(),
             "synthetic platform of {n} services has diagnostics"
         );
-        let runs = if n >= 1000 { 30 } else { 100 };
-        let mut times: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                let c = compile(&text);
-                let e = t.elapsed();
-                std::hint::black_box(c);
-                e
-            })
-            .collect();
-        times.sort();
-        let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new(exe)
-            .args(["--child", &n.to_string()])
-            .output()
-            .unwrap();
-        let peak: u64 = String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0);
+        let runs = if n >= 1000 { 20 } else { 60 };
+        let (cmin, cmed) = timed(runs, || {
+            std::hint::black_box(check(&text));
+        });
+        let (objects, bytes) = build(&text);
+        let (bmin, bmed) = timed(runs, || {
+            std::hint::black_box(build(&text));
+        });
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "| {n} | {:.0} KiB | {:.2} ms | {:.2} ms | {:.1} MiB |",
+            "| {n} | {:.0} KiB | {:.1} / {:.1} ms | {:.1} MiB | {:.1} / {:.1} ms | {:.1} MiB | {objects} | {:.2} MB |",
             text.len() as f64 / 1024.0,
-            times[0].as_secs_f64() * 1e3,
-            times[times.len() / 2].as_secs_f64() * 1e3,
-            peak as f64 / 1024.0
+            ms(cmin),
+            ms(cmed),
+            peak_of("check", n),
+            ms(bmin),
+            ms(bmed),
+            peak_of("build", n),
+            bytes as f64 / 1e6
         );
     }
 }
