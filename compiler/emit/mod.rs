@@ -1,6 +1,7 @@
 //! Objects -> files. Pure and deterministic: every emitter returns paths and bytes; only
 //! the CLI writes them to the disk.
 
+pub mod fastyaml;
 pub mod raw;
 pub mod yaml;
 

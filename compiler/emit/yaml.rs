@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, HEADER};
+use super::{EmitError, HEADER, fastyaml};
 use crate::ir::{Group, Object};
 
 /// One object as a YAML document (without the `---` separator).
@@ -14,8 +14,18 @@ pub fn document(o: &Object) -> Result<String, EmitError> {
     })
 }
 
-/// Any serializable value as YAML.
+/// Any serializable value as YAML: the fast writer, or serde_yaml_ng for the shapes the
+/// fast writer leaves to it. Both give the same bytes.
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, String> {
+    match fastyaml::to_string(value) {
+        Ok(s) => Ok(s),
+        Err(fastyaml::Error::Unsupported(_)) => reference(value),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The reference writer (serde_yaml_ng), which the fast writer matches byte for byte.
+pub fn reference<T: Serialize>(value: &T) -> Result<String, String> {
     serde_yaml_ng::to_string(value).map_err(|e| e.to_string())
 }
 

@@ -35,6 +35,9 @@ pub struct Cx<'m> {
     common: Labels,
     /// Every declared connection, in program order (backups included).
     pub edges: Vec<Edge>,
+    /// Indices into `edges` by caller and by target.
+    by_from: HashMap<String, Vec<usize>>,
+    by_to: HashMap<String, Vec<usize>>,
     /// Ports of each workload that a gateway routes to.
     pub routed: HashMap<String, BTreeSet<String>>,
     config_hashes: HashMap<String, String>,
@@ -83,6 +86,12 @@ impl<'m> Cx<'m> {
                     .insert(r.port.clone());
             }
         }
+        let mut by_from: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_to: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in edges.iter().enumerate() {
+            by_from.entry(e.from.clone()).or_default().push(i);
+            by_to.entry(e.to.clone()).or_default().push(i);
+        }
         let config_hashes = m
             .configs
             .iter()
@@ -93,6 +102,8 @@ impl<'m> Cx<'m> {
             ns: p.namespace.clone(),
             common,
             edges,
+            by_from,
+            by_to,
             routed,
             config_hashes,
         }
@@ -129,14 +140,22 @@ impl<'m> Cx<'m> {
         self.config_hashes.get(name).map(String::as_str)
     }
 
-    /// Connections into `to`.
-    pub fn callers<'a>(&'a self, to: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
-        self.edges.iter().filter(move |e| e.to == to)
+    /// Connections into `to`, in program order.
+    pub fn callers<'a>(&'a self, to: &str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.by_to
+            .get(to)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.edges[*i])
     }
 
-    /// Connections out of `from`.
-    pub fn callees<'a>(&'a self, from: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
-        self.edges.iter().filter(move |e| e.from == from)
+    /// Connections out of `from`, in program order.
+    pub fn callees<'a>(&'a self, from: &str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.by_from
+            .get(from)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.edges[*i])
     }
 
     /// The workload's routed ports.
