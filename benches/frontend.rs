@@ -70,6 +70,55 @@ fn peak_of(what: &str, n: usize) -> f64 {
         / 1024.0
 }
 
+/// Where the time of one 1,000-service run goes, phase by phase (minimum of `runs`).
+fn phases(text: &str, runs: usize) {
+    use sorchac::diag::Diagnostics;
+    let loader = MemoryLoader::new().with("platform.sorcha", text);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (parse, _) = timed(runs, || {
+        let mut d = Diagnostics::new();
+        std::hint::black_box(
+            sorchac::resolve::load::load("platform.sorcha", &loader, &mut d).unwrap(),
+        );
+    });
+    let (resolve, _) = timed(runs, || {
+        let mut d = Diagnostics::new();
+        std::hint::black_box(
+            sorchac::resolve::resolve("platform.sorcha", &loader, &mut d).unwrap(),
+        );
+    });
+    let (checked, _) = timed(runs, || {
+        std::hint::black_box(check(text));
+    });
+    let c = check(text);
+    let m = c.checked.envs.last().unwrap();
+    let (lower, _) = timed(runs, || {
+        std::hint::black_box(sorchac::ir::lower(m));
+    });
+    let objects = sorchac::ir::lower(m);
+    let (emit, _) = timed(runs, || {
+        std::hint::black_box(sorchac::emit::raw::files(&objects).unwrap());
+    });
+    let bytes: usize = sorchac::emit::raw::files(&objects)
+        .unwrap()
+        .iter()
+        .map(|f| f.bytes.len())
+        .sum();
+    println!();
+    println!(
+        "phases (minimum of {runs} runs): parse {:.1} ms, resolve {:.1} ms, check {:.1} ms; \
+         environment `{}` ({} objects, {:.2} MB): lower {:.1} ms, emit {:.1} ms",
+        ms(parse),
+        ms(resolve.saturating_sub(parse)),
+        ms(checked.saturating_sub(resolve)),
+        m.env,
+        objects.len(),
+        bytes as f64 / 1e6,
+        ms(lower),
+        ms(emit),
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--child") {
@@ -123,5 +172,8 @@ fn main() {
             peak_of("build", n),
             bytes as f64 / 1e6
         );
+        if n == 1000 {
+            phases(&text, runs);
+        }
     }
 }

@@ -39,15 +39,27 @@ type Result<T> = std::result::Result<T, Error>;
 
 /// Writes `value` as a YAML document.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    let mut out = String::with_capacity(2048);
+    append(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends `value` as a YAML document to `out`; on an error `out` is left as it was.
+pub fn append<T: Serialize + ?Sized>(value: &T, out: &mut String) -> Result<()> {
+    let start = out.len();
     let mut w = Writer {
-        out: String::with_capacity(2048),
+        out: std::mem::take(out),
         pending: Pending::Root,
     };
-    value.serialize(&mut w)?;
-    if matches!(w.pending, Pending::Root) {
-        return Err(Error::Unsupported("empty document"));
+    let result = value.serialize(&mut w).and(match w.pending {
+        Pending::Root => Err(Error::Unsupported("empty document")),
+        _ => Ok(()),
+    });
+    *out = w.out;
+    if result.is_err() {
+        out.truncate(start);
     }
-    Ok(w.out)
+    result
 }
 
 /// What was written just before the next node.

@@ -8,10 +8,25 @@ use crate::ir::{Group, Object};
 
 /// One object as a YAML document (without the `---` separator).
 pub fn document(o: &Object) -> Result<String, EmitError> {
-    to_yaml(o).map_err(|reason| EmitError::Yaml {
+    let mut out = String::new();
+    append(o, &mut out)?;
+    Ok(out)
+}
+
+/// Appends one object as a YAML document to `out`.
+fn append(o: &Object, out: &mut String) -> Result<(), EmitError> {
+    let failed = |reason| EmitError::Yaml {
         object: format!("{} {}", o.type_meta().1, o.name()),
         reason,
-    })
+    };
+    match fastyaml::append(o, out) {
+        Ok(()) => Ok(()),
+        Err(fastyaml::Error::Unsupported(_)) => {
+            out.push_str(&reference(o).map_err(failed)?);
+            Ok(())
+        }
+        Err(e) => Err(failed(e.to_string())),
+    }
 }
 
 /// Any serializable value as YAML: the fast writer, or serde_yaml_ng for the shapes the
@@ -47,7 +62,7 @@ pub fn file(g: &Group) -> Result<String, EmitError> {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&document(o)?);
+        append(o, &mut out)?;
     }
     Ok(out)
 }

@@ -339,8 +339,13 @@ pub fn lower(m: &Model) -> Objects {
     for c in &m.configs {
         groups.push(platform::config(&cx, c));
     }
-    for w in &m.workloads {
-        groups.push(workload::group(&cx, w));
+    // Workloads are most of the work and independent of each other.
+    for run in crate::par::runs(&m.workloads, |_, run| {
+        run.iter()
+            .map(|w| workload::group(&cx, w))
+            .collect::<Vec<_>>()
+    }) {
+        groups.extend(run);
     }
     for g in &m.gateways {
         groups.push(gateway::group(&cx, g));
