@@ -119,8 +119,109 @@ fn phases(text: &str, runs: usize) {
     );
 }
 
+/// The smallest useful program: one service, no environments.
+const ONE_SERVICE: &str = r#"platform one {
+  namespace = "one"
+}
+
+service web {
+  image = "registry.example.com/web:1.0.0"
+  port http = 8080
+  ready = http("/health", port: http)
+}
+"#;
+
+/// Cold start: the whole `sorchac build` process, output written to a temporary
+/// directory (minimum and median of 200 runs), for the one-service program above and for
+/// the one-service synthetic platform (stores, a gateway and three environments).
+fn cold_start() {
+    let dir = std::env::temp_dir().join(format!("sorchac-cold-{}", std::process::id()));
+    for (what, text) in [
+        ("one service", ONE_SERVICE.to_string()),
+        ("synthetic, 1 service", sorchac::synth::platform(1)),
+    ] {
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("platform.sorcha");
+        std::fs::write(&file, text).unwrap();
+        let out = dir.join("out");
+        let run = || {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+                .arg("build")
+                .arg(&file)
+                .arg("-o")
+                .arg(&out)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        };
+        let (min, med) = timed(200, run);
+        let _ = std::fs::remove_dir_all(&dir);
+        println!(
+            "cold start, whole `sorchac build` process ({what}): {:.2} / {:.2} ms",
+            min.as_secs_f64() * 1e3,
+            med.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// `sorchac build` of a synthetic platform as a whole process, as users run it: wall time
+/// (minimum and median of `runs`), peak memory, and the same for one environment.
+fn whole_build(n: usize, runs: usize) {
+    let dir = std::env::temp_dir().join(format!("sorchac-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("platform.sorcha");
+    std::fs::write(&file, sorchac::synth::platform(n)).unwrap();
+    let out = dir.join("out");
+    for env in [None, Some("prod")] {
+        let mut args = vec![
+            "build".to_string(),
+            file.display().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        if let Some(e) = env {
+            args.extend(["--env".to_string(), e.to_string()]);
+        }
+        let (min, med) = timed(runs, || {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+                .args(&args)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        });
+        let exe = std::env::current_exe().unwrap();
+        let peak = std::process::Command::new(exe)
+            .arg("--cli")
+            .args(&args)
+            .output()
+            .unwrap();
+        let peak: f64 = String::from_utf8_lossy(&peak.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(0.0)
+            / 1024.0;
+        println!(
+            "whole process `sorchac build` of {n} services ({}): {:.1} / {:.1} ms, peak {peak:.1} MiB",
+            env.map_or("every environment".to_string(), |e| format!("--env {e}")),
+            min.as_secs_f64() * 1e3,
+            med.as_secs_f64() * 1e3,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--cli") {
+        // The binary's own code path, in this process, to read its peak memory.
+        let cli_args =
+            std::iter::once("sorchac".into()).chain(args[pos + 1..].iter().map(Into::into));
+        let _ = sorchac::cli::run(cli_args);
+        println!("{}", peak_rss_kib().unwrap_or(0));
+        return;
+    }
     if let Some(pos) = args.iter().position(|a| a == "--child") {
         let what = &args[pos + 1];
         let n: usize = args[pos + 2].parse().unwrap();
@@ -141,6 +242,8 @@ fn main() {
             s
         }
     };
+    cold_start();
+    println!();
     println!(
         "| services | source | check min / median | check peak | build raw min / median | build peak | objects | output |"
     );
@@ -174,6 +277,7 @@ fn main() {
         );
         if n == 1000 {
             phases(&text, runs);
+            whole_build(n, 10);
         }
     }
 }

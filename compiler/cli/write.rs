@@ -4,6 +4,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -40,18 +41,48 @@ pub fn replace_tree(root: &Path, subtree: &str, files: &[OutFile]) -> io::Result
     result
 }
 
+/// Writes every file under `staging`: each directory is made once, then the files are
+/// written on all cores (file creation, not bytes, is what costs on most file systems).
 fn write_all(staging: &Path, subtree: &str, files: &[OutFile]) -> io::Result<()> {
     std::fs::create_dir_all(staging)?;
     let prefix = format!("{}/", subtree.trim_end_matches('/'));
-    for f in files {
-        let rel = f.path.strip_prefix(&prefix).unwrap_or(&f.path);
-        let path = staging.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, &f.bytes)?;
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|f| staging.join(f.path.strip_prefix(&prefix).unwrap_or(&f.path)))
+        .collect();
+    let dirs: BTreeSet<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+    for dir in dirs {
+        std::fs::create_dir_all(dir)?;
     }
-    Ok(())
+    let jobs: Vec<(&PathBuf, &OutFile)> = paths.iter().zip(files).collect();
+    crate::par::runs(&jobs, |_, run| {
+        run.iter()
+            .try_for_each(|(path, f)| std::fs::write(path, &f.bytes))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Removes a directory tree, the entries of its top directory on all cores.
+fn remove_tree(dir: &Path) -> io::Result<()> {
+    let entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .map(|e| {
+            let e = e?;
+            Ok((e.path(), e.file_type()?.is_dir()))
+        })
+        .collect::<io::Result<_>>()?;
+    crate::par::runs(&entries, |_, run| {
+        run.iter().try_for_each(|(path, is_dir)| {
+            if *is_dir {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            }
+        })
+    })
+    .into_iter()
+    .collect::<io::Result<()>>()?;
+    std::fs::remove_dir(dir)
 }
 
 fn swap(staging: &Path, target: &Path, parent: &Path, leaf: &str, stamp: &str) -> io::Result<()> {
@@ -69,7 +100,7 @@ fn swap(staging: &Path, target: &Path, parent: &Path, leaf: &str, stamp: &str) -
         return Err(e);
     }
     if let Some(old) = old {
-        std::fs::remove_dir_all(old)?;
+        remove_tree(&old)?;
     }
     Ok(())
 }
