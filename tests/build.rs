@@ -163,3 +163,94 @@ fn unwritable_outputs_exit_2() {
     let o = sorchac(&["build", "tests/no-such.sorcha"], &fresh("missing"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn kustomize_target_writes_a_base_and_an_overlay_per_environment() {
+    let out = fresh("kustomize");
+    let o = sorchac(&["build", THREE_TIER, "--target", "kustomize"], &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.join("kustomize/base/kustomization.yaml").is_file());
+    for env in ["staging", "prod"] {
+        let k = out.join(format!("kustomize/overlays/{env}/kustomization.yaml"));
+        let text = std::fs::read_to_string(&k).unwrap();
+        assert!(text.contains("- ../../base"), "{text}");
+        // Deploy-time secrets: an example file with the keys, and a .gitignore.
+        let example = out.join(format!(
+            "kustomize/overlays/{env}/secrets/db-credentials.env.example"
+        ));
+        assert_eq!(
+            std::fs::read_to_string(example).unwrap(),
+            "username=\npassword=\n"
+        );
+        let ignore = out.join(format!("kustomize/overlays/{env}/secrets/.gitignore"));
+        assert!(std::fs::read_to_string(ignore).unwrap().contains("*.env"));
+    }
+    assert!(
+        !out.join("raw").exists(),
+        "only the kustomize tree is written"
+    );
+}
+
+#[test]
+fn the_operators_secret_env_files_survive_a_rebuild_and_nothing_else_does() {
+    let out = fresh("keep");
+    assert_eq!(
+        sorchac(&["build", THREE_TIER, "--target", "kustomize"], &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    let secrets = out.join("kustomize/overlays/prod/secrets");
+    std::fs::write(
+        secrets.join("db-credentials.env"),
+        "username=app\npassword=x\n",
+    )
+    .unwrap();
+    // Not named by any kustomization: stale.
+    std::fs::write(secrets.join("old.env"), "password=y\n").unwrap();
+    std::fs::write(out.join("kustomize/overlays/prod/extra.yaml"), "kind: X\n").unwrap();
+    assert_eq!(
+        sorchac(&["build", THREE_TIER, "--target", "kustomize"], &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("db-credentials.env")).unwrap(),
+        "username=app\npassword=x\n"
+    );
+    assert!(!secrets.join("old.env").exists());
+    assert!(!out.join("kustomize/overlays/prod/extra.yaml").exists());
+}
+
+#[test]
+fn all_targets_side_by_side_and_env_is_for_raw_only() {
+    let out = fresh("all");
+    let o = sorchac(&["build", THREE_TIER, "--target", "all"], &out);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.join("raw/prod").is_dir());
+    assert!(out.join("kustomize/overlays/prod").is_dir());
+    let o = sorchac(
+        &[
+            "build",
+            THREE_TIER,
+            "--target",
+            "kustomize",
+            "--env",
+            "prod",
+        ],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("`--env` selects one environment of the raw target"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -16,6 +16,10 @@ use crate::emit::{self, OutFile};
 pub enum Target {
     /// Plain manifests, one directory per environment.
     Raw,
+    /// A Kustomize base and one overlay per environment.
+    Kustomize,
+    /// Every target, side by side.
+    All,
 }
 
 pub struct Options<'a> {
@@ -61,6 +65,12 @@ pub fn run(o: &Options) -> u8 {
         );
         return EXIT_ERRORS;
     }
+    if o.env.is_some() && o.target != Target::Raw {
+        eprintln!(
+            "error: `--env` selects one environment of the raw target\nhelp: the kustomize tree always holds every environment's overlay; leave out `--env`"
+        );
+        return EXIT_USAGE;
+    }
     let models: Vec<_> = match o.env {
         None => c.checked.envs.iter().collect(),
         Some(name) => match c.checked.envs.iter().find(|m| m.env == name) {
@@ -76,40 +86,80 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
-    let mut files: Vec<OutFile> = Vec::new();
-    let mut objects = 0;
-    for m in &models {
-        let objs = crate::ir::lower(m);
-        objects += objs.len();
-        let emitted = match o.target {
-            Target::Raw => emit::raw::files(&objs),
+    let lowered: Vec<_> = models.iter().map(|m| crate::ir::lower(m)).collect();
+    let objects: usize = lowered.iter().map(crate::ir::Objects::len).sum();
+    let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
+    if matches!(o.target, Target::Raw | Target::All) {
+        let mut files = Vec::new();
+        for objs in &lowered {
+            match emit::raw::files(objs) {
+                Ok(f) => files.extend(f),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_ERRORS;
+                }
+            }
+        }
+        let subtree = match o.env {
+            Some(env) => format!("raw/{env}"),
+            None => "raw".to_string(),
         };
-        match emitted {
-            Ok(f) => files.extend(f),
+        outputs.push((subtree, files, Vec::new()));
+    }
+    if matches!(o.target, Target::Kustomize | Target::All) {
+        let base_objects = crate::ir::lower(&c.checked.base);
+        let base = emit::kustomize::Built {
+            model: &c.checked.base,
+            objects: &base_objects,
+        };
+        let envs: Vec<_> = models
+            .iter()
+            .zip(&lowered)
+            .map(|(m, objects)| emit::kustomize::Built { model: m, objects })
+            .collect();
+        match emit::kustomize::files(base, &envs) {
+            Ok(tree) => outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
         }
     }
-    let subtree = match o.env {
-        Some(env) => format!("raw/{env}"),
-        None => "raw".to_string(),
-    };
-    if let Err(e) = write::replace_tree(Path::new(o.out), &subtree, &files) {
-        eprintln!("error: cannot write `{}/{subtree}`: {e}", o.out);
+    let trees: Vec<write::Subtree> = outputs
+        .iter()
+        .map(|(path, files, keep)| write::Subtree { path, files, keep })
+        .collect();
+    if let Err(e) = write::replace_trees(Path::new(o.out), &trees) {
+        let names: Vec<&str> = outputs.iter().map(|(p, ..)| p.as_str()).collect();
+        eprintln!(
+            "error: cannot write `{}/{}`: {e}",
+            o.out,
+            names.join("`, `")
+        );
         return EXIT_USAGE;
     }
-    let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
     let mut err = std::io::stderr();
-    let _ = writeln!(
-        err,
-        "wrote {}/{subtree}: {} environment{}, {objects} objects, {} files, {} bytes",
-        o.out,
-        models.len(),
-        if models.len() == 1 { "" } else { "s" },
-        files.len(),
-        bytes
-    );
+    for (path, files, _) in &outputs {
+        let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+        let what = if path.starts_with("raw") {
+            format!(
+                "{} environment{}, {objects} objects",
+                models.len(),
+                if models.len() == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "a base and {} overlay{}",
+                models.len(),
+                if models.len() == 1 { "" } else { "s" }
+            )
+        };
+        let _ = writeln!(
+            err,
+            "wrote {}/{path}: {what}, {} files, {bytes} bytes",
+            o.out,
+            files.len()
+        );
+    }
     EXIT_OK
 }

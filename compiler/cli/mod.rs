@@ -53,7 +53,8 @@ pub enum Command {
         /// Which output to write.
         #[arg(long, value_enum, default_value = "raw")]
         target: build::Target,
-        /// Only this environment.
+        /// Only this environment (raw target only: the kustomize tree always holds every
+        /// environment's overlay).
         #[arg(long)]
         env: Option<String>,
         /// The output directory.

@@ -10,18 +10,27 @@ use std::path::{Path, PathBuf};
 
 use crate::emit::OutFile;
 
-/// Replaces the directory `root/subtree` with `files` (paths relative to `root`, all under
-/// `subtree`).
-pub fn replace_tree(root: &Path, subtree: &str, files: &[OutFile]) -> io::Result<()> {
+/// One directory of output to replace as a whole.
+pub struct Subtree<'a> {
+    /// Its path under the output directory, like `raw` or `kustomize`.
+    pub path: &'a str,
+    /// Its files, by paths relative to the output directory.
+    pub files: &'a [OutFile],
+    /// Files of the operator inside it (relative to the output directory), carried over
+    /// from the tree being replaced when they exist there.
+    pub keep: &'a [String],
+}
+
+/// Replaces several directories under `root`: every one is written in full beside its
+/// target first, and only then are they swapped in, so that a failure while writing
+/// leaves every earlier tree as it was.
+pub fn replace_trees(root: &Path, trees: &[Subtree]) -> io::Result<()> {
     if root.exists() && !root.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!("`{}` is a file, not a directory", root.display()),
         ));
     }
-    let target = root.join(subtree);
-    let parent = target.parent().unwrap_or(root).to_path_buf();
-    std::fs::create_dir_all(&parent)?;
     let stamp = format!(
         "{}-{}",
         std::process::id(),
@@ -29,16 +38,54 @@ pub fn replace_tree(root: &Path, subtree: &str, files: &[OutFile]) -> io::Result
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     );
-    let leaf = target
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{leaf}.sorchac-new-{stamp}"));
-    let result = write_all(&staging, subtree, files)
-        .and_then(|()| swap(&staging, &target, &parent, &leaf, &stamp));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+    let mut staged: Vec<(PathBuf, PathBuf, PathBuf, String)> = Vec::new();
+    let mut result = Ok(());
+    for t in trees {
+        let target = root.join(t.path);
+        let parent = target.parent().unwrap_or(root).to_path_buf();
+        let leaf = target
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        let staging = parent.join(format!(".{leaf}.sorchac-new-{stamp}"));
+        result = std::fs::create_dir_all(&parent)
+            .and_then(|()| write_all(&staging, t.path, t.files))
+            .and_then(|()| carry_over(root, &staging, t.path, t.keep));
+        staged.push((staging, target, parent, leaf));
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        for (staging, target, parent, leaf) in &staged {
+            result = swap(staging, target, parent, leaf, &stamp);
+            if result.is_err() {
+                break;
+            }
+        }
+    }
+    for (staging, ..) in &staged {
+        if staging.exists() {
+            let _ = std::fs::remove_dir_all(staging);
+        }
     }
     result
+}
+
+/// Copies the operator's files named in `keep` from the current tree into the staged one.
+fn carry_over(root: &Path, staging: &Path, subtree: &str, keep: &[String]) -> io::Result<()> {
+    let prefix = format!("{}/", subtree.trim_end_matches('/'));
+    for rel in keep {
+        let from = root.join(rel);
+        if !from.is_file() {
+            continue;
+        }
+        let to = staging.join(rel.strip_prefix(&prefix).unwrap_or(rel));
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(&from, &to)?;
+    }
+    Ok(())
 }
 
 /// Writes every file under `staging`: each directory is made once, then the files are

@@ -2,6 +2,7 @@
 //! the CLI writes them to the disk.
 
 pub mod fastyaml;
+pub mod kustomize;
 pub mod raw;
 pub mod yaml;
 

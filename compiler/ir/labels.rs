@@ -40,19 +40,15 @@ pub struct Cx<'m> {
     by_to: HashMap<String, Vec<usize>>,
     /// Ports of each workload that a gateway routes to.
     pub routed: HashMap<String, BTreeSet<String>>,
-    config_hashes: HashMap<String, String>,
+    /// ConfigMap names by config.
+    config_names: HashMap<String, String>,
 }
 
 impl<'m> Cx<'m> {
     pub fn new(m: &'m Model) -> Cx<'m> {
         let p = &m.platform;
-        let mut common: Labels = p.labels.iter().cloned().collect();
-        common.insert(PART_OF.into(), p.name.clone());
-        common.insert(INSTANCE.into(), format!("{}-{}", p.name, m.env));
-        common.insert(MANAGED_BY.into(), "sorchac".into());
-        if let Some(v) = &p.version {
-            common.insert(VERSION.into(), v.clone());
-        }
+        let mut common = platform_labels(m);
+        common.insert(INSTANCE.into(), instance(m));
         let mut edges = Vec::new();
         for w in &m.workloads {
             for c in &w.calls {
@@ -92,10 +88,10 @@ impl<'m> Cx<'m> {
             by_from.entry(e.from.clone()).or_default().push(i);
             by_to.entry(e.to.clone()).or_default().push(i);
         }
-        let config_hashes = m
+        let config_names = m
             .configs
             .iter()
-            .map(|c| (c.name.clone(), config_hash(c)))
+            .map(|c| (c.name.clone(), format!("{}-{}", c.name, config_hash(c))))
             .collect();
         Cx {
             m,
@@ -105,7 +101,7 @@ impl<'m> Cx<'m> {
             by_from,
             by_to,
             routed,
-            config_hashes,
+            config_names,
         }
     }
 
@@ -135,9 +131,13 @@ impl<'m> Cx<'m> {
         }
     }
 
-    /// The content hash of a config (rolls the pods that use it when it changes).
-    pub fn config_hash(&self, name: &str) -> Option<&str> {
-        self.config_hashes.get(name).map(String::as_str)
+    /// The name of a config's ConfigMap: the config's name and its content hash, so that
+    /// new content is a new ConfigMap and rolls the pods that use it.
+    pub fn config_map_name(&self, config: &str) -> String {
+        self.config_names
+            .get(config)
+            .cloned()
+            .unwrap_or_else(|| config.to_string())
     }
 
     /// Connections into `to`, in program order.
@@ -167,32 +167,70 @@ impl<'m> Cx<'m> {
     }
 }
 
+/// The labels every object of the platform carries, whatever the environment: the
+/// platform's own `labels`, `part-of`, `managed-by` and `version`.
+pub fn platform_labels(m: &Model) -> Labels {
+    let p = &m.platform;
+    let mut l: Labels = p.labels.iter().cloned().collect();
+    l.insert(PART_OF.into(), p.name.clone());
+    l.insert(MANAGED_BY.into(), "sorchac".into());
+    if let Some(v) = &p.version {
+        l.insert(VERSION.into(), v.clone());
+    }
+    l
+}
+
+/// The `app.kubernetes.io/instance` label of an environment's objects.
+pub fn instance(m: &Model) -> String {
+    format!("{}-{}", m.platform.name, m.env)
+}
+
 /// The name of a database's backup objects.
 pub fn backup_name(db: &str) -> String {
     format!("{db}-backup")
 }
 
-/// The hash that stands for a config's content: SHA-256 of its entries as a JSON object
-/// with sorted keys, compact, written as Go's `encoding/json` writes it (so a Helm
-/// template can compute the same value with `toJson | sha256sum`).
+/// The content hash of a config, exactly as Kustomize's `configMapGenerator` computes it
+/// for the name suffix: SHA-256 of `{"data":{…},"kind":"ConfigMap","name":""}` written as
+/// Go's `encoding/json` writes it (keys sorted, HTML characters escaped; Kustomize's
+/// lookup of the name finds nothing, hence the empty name), its first ten hex digits with
+/// `0 1 3 a e` spelled `g h k m t` so that it never reads as a number or a word.
 pub fn config_hash(c: &Config) -> String {
     let sorted: BTreeMap<&str, &str> = c
         .entries
         .iter()
         .map(|e| (e.key.as_str(), e.value.as_str()))
         .collect();
-    let mut json = String::from("{");
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
+    let mut json = String::from("{\"data\":");
+    if sorted.is_empty() {
+        json.push_str("\"\"");
+    } else {
+        json.push('{');
+        for (i, (k, v)) in sorted.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            go_json_string(k, &mut json);
+            json.push(':');
+            go_json_string(v, &mut json);
         }
-        go_json_string(k, &mut json);
-        json.push(':');
-        go_json_string(v, &mut json);
+        json.push('}');
     }
-    json.push('}');
+    json.push_str(",\"kind\":\"ConfigMap\",\"name\":\"\"}");
     let digest = Sha256::digest(json.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .take(5)
+        .flat_map(|b| [b >> 4, b & 0xf])
+        .map(|nibble| match nibble {
+            0 => 'g',
+            1 => 'h',
+            3 => 'k',
+            0xa => 'm',
+            0xe => 't',
+            n => char::from_digit(u32::from(n), 16).unwrap_or('g'),
+        })
+        .collect()
 }
 
 /// A JSON string as Go's `json.Marshal` writes it (HTML characters escaped).
@@ -205,6 +243,8 @@ fn go_json_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
             '&' => out.push_str("\\u0026"),
@@ -222,32 +262,34 @@ mod tests {
     use super::*;
     use crate::check::model::ConfigEntry;
 
-    #[test]
-    fn config_hashes_follow_go_json() {
-        let c = Config {
+    fn config(entries: &[(&str, &str)]) -> Config {
+        Config {
             id: crate::resolve::DeclId(0),
-            name: "c".into(),
+            name: "node".into(),
             doc: None,
-            entries: vec![
-                ConfigEntry {
-                    key: "b".into(),
-                    value: "<x>&\n".into(),
+            entries: entries
+                .iter()
+                .map(|(k, v)| ConfigEntry {
+                    key: (*k).into(),
+                    value: (*v).into(),
                     file: None,
-                },
-                ConfigEntry {
-                    key: "a".into(),
-                    value: "1".into(),
-                    file: None,
-                },
-            ],
+                })
+                .collect(),
             span: Default::default(),
-        };
-        // sha256 of {"a":"1","b":"\u003cx\u003e\u0026\n"}
-        let json = r#"{"a":"1","b":"\u003cx\u003e\u0026\n"}"#;
-        let expected: String = Sha256::digest(json.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(config_hash(&c), expected);
+        }
+    }
+
+    #[test]
+    fn config_hashes_are_kustomizes_name_suffixes() {
+        // The suffixes `kubectl kustomize` (Kustomize v5.5) gives a configMapGenerator
+        // named `node` with these literals; tests/kustomize.rs checks every example too.
+        assert_eq!(config_hash(&config(&[("A", "1")])), "89g4tffbfk");
+        assert_eq!(
+            config_hash(&config(&[("B", "<x>&"), ("A", "1")])),
+            "5gch97b56c"
+        );
+        let h = config_hash(&config(&[("k", "\u{8}\u{c}\u{1}\u{2028}")]));
+        assert_eq!(h.len(), 10);
+        assert!(h.chars().all(|c| "2456789bcdfghkmt".contains(c)), "{h}");
     }
 }

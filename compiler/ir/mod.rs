@@ -6,7 +6,7 @@
 
 pub mod crd;
 mod gateway;
-mod labels;
+pub mod labels;
 mod network;
 mod platform;
 mod workload;

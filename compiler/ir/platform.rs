@@ -238,7 +238,7 @@ pub fn secrets(cx: &Cx) -> Option<Group> {
 
 pub fn config(cx: &Cx, c: &Config) -> Group {
     let cm = ConfigMap {
-        metadata: cx.meta(&c.name, &c.name, "config"),
+        metadata: cx.meta(&cx.config_map_name(&c.name), &c.name, "config"),
         data: Some(
             c.entries
                 .iter()

@@ -180,10 +180,10 @@ fn secret_ref(secret: &str, key: &str) -> EnvVarSource {
     }
 }
 
-fn config_ref(config: &str, key: &str) -> EnvVarSource {
+fn config_ref(cx: &Cx, config: &str, key: &str) -> EnvVarSource {
     EnvVarSource {
         config_map_key_ref: Some(ConfigMapKeySelector {
-            name: config.to_string(),
+            name: cx.config_map_name(config),
             key: key.to_string(),
             optional: Some(false),
         }),
@@ -214,7 +214,7 @@ pub fn env(cx: &Cx, vars: &[m::EnvVar], fixed: &[(&str, String)]) -> Vec<EnvVar>
             },
             EnvValue::ConfigKey { config, key } => EnvVar {
                 name: v.name.clone(),
-                value_from: Some(config_ref(config, key)),
+                value_from: Some(config_ref(cx, config, key)),
                 ..EnvVar::default()
             },
             EnvValue::Text(t) => {
@@ -240,7 +240,7 @@ pub fn env(cx: &Cx, vars: &[m::EnvVar], fixed: &[(&str, String)]) -> Vec<EnvVar>
                             if seen.insert(h.clone()) {
                                 helpers.push(EnvVar {
                                     name: h.clone(),
-                                    value_from: Some(config_ref(name, key)),
+                                    value_from: Some(config_ref(cx, name, key)),
                                     ..EnvVar::default()
                                 });
                             }
@@ -261,31 +261,18 @@ pub fn env(cx: &Cx, vars: &[m::EnvVar], fixed: &[(&str, String)]) -> Vec<EnvVar>
     helpers
 }
 
-/// The secrets and configs a list of env vars reads.
-fn env_sources(
-    cx: &Cx,
-    vars: &[m::EnvVar],
-    secrets: &mut BTreeSet<String>,
-    configs: &mut BTreeSet<String>,
-) {
+/// The secrets a list of env vars reads.
+fn env_secrets(cx: &Cx, vars: &[m::EnvVar], secrets: &mut BTreeSet<String>) {
     for v in vars {
         match &v.value {
             EnvValue::SecretKey { secret, .. } => {
                 secrets.insert(secret.clone());
             }
-            EnvValue::ConfigKey { config, .. } => {
-                configs.insert(config.clone());
-            }
+            EnvValue::ConfigKey { .. } => {}
             EnvValue::Text(t) => {
                 for p in &t.parts {
-                    match p {
-                        TextPart::Secret { secret, .. } => {
-                            secrets.insert(cx.m.name(*secret).to_string());
-                        }
-                        TextPart::Config { config, .. } => {
-                            configs.insert(cx.m.name(*config).to_string());
-                        }
-                        TextPart::Lit(_) => {}
+                    if let TextPart::Secret { secret, .. } = p {
+                        secrets.insert(cx.m.name(*secret).to_string());
                     }
                 }
             }
@@ -293,20 +280,12 @@ fn env_sources(
     }
 }
 
-/// Annotations that roll pods when what they read changes: a content hash per config,
-/// and, for secrets that rotate with a restart, the Reloader annotation (their content is
-/// only known in the cluster).
-fn rollout_annotations(
-    cx: &Cx,
-    secrets: &BTreeSet<String>,
-    configs: &BTreeSet<String>,
-) -> BTreeMap<String, String> {
+/// Annotations that roll pods when a secret that rotates with a restart changes: the
+/// Reloader annotation (a secret's content is only known in the cluster). Configs need
+/// none: a ConfigMap's name carries its content hash, so new content is a new pod
+/// template.
+fn rollout_annotations(cx: &Cx, secrets: &BTreeSet<String>) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
-    for c in configs {
-        if let Some(h) = cx.config_hash(c) {
-            a.insert(format!("checksum/config-{c}"), h.to_string());
-        }
-    }
     let restart: Vec<&str> = secrets
         .iter()
         .filter(|s| {
@@ -474,7 +453,6 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
     volumes.push(tv);
     mounts.push(tm);
     let mut secrets = BTreeSet::new();
-    let mut configs = BTreeSet::new();
     for mnt in &w.mounts {
         match &mnt.source {
             MountSource::Config(c) => {
@@ -482,7 +460,7 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
                 volumes.push(Volume {
                     name: name.clone(),
                     config_map: Some(ConfigMapVolumeSource {
-                        name: c.clone(),
+                        name: cx.config_map_name(c),
                         ..ConfigMapVolumeSource::default()
                     }),
                     ..Volume::default()
@@ -493,7 +471,6 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
                     read_only: Some(true),
                     ..VolumeMount::default()
                 });
-                configs.insert(c.clone());
             }
             MountSource::Secret(s) => {
                 let name = volume_name("secret", s);
@@ -554,7 +531,7 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
             ..VolumeMount::default()
         });
     }
-    env_sources(cx, &w.env, &mut secrets, &mut configs);
+    env_secrets(cx, &w.env, &mut secrets);
     let low_port = w.ports.iter().any(|p| p.number < 1024);
     let container = Container {
         name: w.name.clone(),
@@ -594,7 +571,7 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
     let annotations = if w.kind == Kind::Job {
         BTreeMap::new()
     } else {
-        rollout_annotations(cx, &secrets, &configs)
+        rollout_annotations(cx, &secrets)
     };
     let mut labels = cx.labels(&w.name, w.kind.as_str());
     labels.extend(cx.selector(&w.name));
@@ -861,8 +838,7 @@ fn backup_objects(cx: &Cx, w: &Workload, b: &m::Backup, dump: &m::Dump) -> Vec<O
     let component = "backup";
     let (tv, tm) = tmp_volume();
     let mut secrets = BTreeSet::new();
-    let mut configs = BTreeSet::new();
-    env_sources(cx, &dump.env, &mut secrets, &mut configs);
+    env_secrets(cx, &dump.env, &mut secrets);
     let container = Container {
         name: "dump".into(),
         image: Some(dump.image.clone().unwrap_or_else(|| w.image.clone())),

@@ -1,0 +1,286 @@
+//! The kustomize target's contract: for every example and feature fixture, and every
+//! environment E, `kubectl kustomize kustomize/overlays/E` builds the same objects, with
+//! the same content, as `raw/E/` — compared as parsed objects, with every difference
+//! reported by object and field. The one difference by design: the Secrets that the
+//! overlays' `secretGenerator`s make from the operator's env files (raw output never
+//! holds secret values), which are checked on their own.
+//!
+//! Also: whole-tree snapshots of the kustomize output of every example.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sorchac::check::model::SecretSource;
+use sorchac::emit::OutFile;
+use sorchac::emit::kustomize::{self, Built};
+
+/// kubectl, from `SORCHAC_KUBECTL` or `PATH`; `None` (test skipped) only when the suite
+/// does not require its validators.
+fn kubectl() -> Option<PathBuf> {
+    if let Some(k) = std::env::var_os("SORCHAC_KUBECTL") {
+        return Some(PathBuf::from(k));
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("kubectl"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("SORCHAC_REQUIRE_VALIDATORS").is_none(),
+            "kubectl (with its built-in Kustomize) is required: put it on PATH or set SORCHAC_KUBECTL"
+        );
+        eprintln!("kubectl not found: skipped");
+    }
+    found
+}
+
+struct Output {
+    raw: Vec<OutFile>,
+    kustomize: Vec<OutFile>,
+    /// Per environment: deploy-time secrets and their keys.
+    deploy: BTreeMap<String, Vec<(String, Vec<String>)>>,
+    envs: Vec<String>,
+}
+
+fn build(path: &str) -> Output {
+    let c = common::compile_path(path);
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    let lowered: Vec<_> = c.checked.envs.iter().map(sorchac::ir::lower).collect();
+    let base_objects = sorchac::ir::lower(&c.checked.base);
+    let envs: Vec<Built> = c
+        .checked
+        .envs
+        .iter()
+        .zip(&lowered)
+        .map(|(model, objects)| Built { model, objects })
+        .collect();
+    let tree = kustomize::files(
+        Built {
+            model: &c.checked.base,
+            objects: &base_objects,
+        },
+        &envs,
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    for o in &lowered {
+        raw.extend(sorchac::emit::raw::files(o).unwrap());
+    }
+    let deploy = c
+        .checked
+        .envs
+        .iter()
+        .map(|m| {
+            let secrets = m
+                .secrets
+                .iter()
+                .filter(|s| s.source == SecretSource::Deploy)
+                .map(|s| (s.name.clone(), s.keys.clone()))
+                .collect();
+            (m.env.clone(), secrets)
+        })
+        .collect();
+    Output {
+        raw,
+        kustomize: tree.files,
+        deploy,
+        envs: c.checked.envs.iter().map(|m| m.env.clone()).collect(),
+    }
+}
+
+fn write(dir: &Path, files: &[OutFile]) {
+    for f in files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.bytes).unwrap();
+    }
+}
+
+/// Every document of a YAML stream, as values.
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| Value::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn key(v: &Value) -> String {
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    format!(
+        "{} {} {}/{}",
+        s("/apiVersion"),
+        s("/kind"),
+        s("/metadata/namespace"),
+        s("/metadata/name")
+    )
+}
+
+/// The first place where `a` and `b` differ, as a path and both values.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let p = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => {
+                        if let Some(d) = first_difference(va, vb, &p) {
+                            return Some(d);
+                        }
+                    }
+                    (va, vb) => return Some(format!("{p}: raw {va:?}, kustomize {vb:?}")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: raw {a}, kustomize {b}")),
+    }
+}
+
+/// Builds every overlay with kubectl and compares it with the raw output.
+fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
+    let out = build(program);
+    let dir = std::env::temp_dir().join(format!(
+        "sorchac-kustomize-{}-{}",
+        std::process::id(),
+        program.replace('/', "_")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    write(&dir, &out.kustomize);
+    // The operator's env files, with stand-in values.
+    for (env, secrets) in &out.deploy {
+        for (name, keys) in secrets {
+            let text: String = keys.iter().map(|k| format!("{k}=stand-in-{k}\n")).collect();
+            let p = dir.join(format!("kustomize/overlays/{env}/secrets/{name}.env"));
+            std::fs::write(p, text).unwrap();
+        }
+    }
+    let mut problems = Vec::new();
+    for env in &out.envs {
+        let built = Command::new(kubectl)
+            .arg("kustomize")
+            .arg(dir.join(format!("kustomize/overlays/{env}")))
+            .output()
+            .unwrap();
+        assert!(
+            built.status.success(),
+            "{program}: kubectl kustomize overlays/{env} failed:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let mut got: BTreeMap<String, Value> = documents(&String::from_utf8_lossy(&built.stdout))
+            .into_iter()
+            .map(|v| (key(&v), v))
+            .collect();
+        // Deploy-time secrets: exactly one Secret each, with the declared keys.
+        for (name, keys) in &out.deploy[env] {
+            let found: Vec<String> = got
+                .keys()
+                .filter(|k| k.starts_with("v1 Secret ") && k.ends_with(&format!("/{name}")))
+                .cloned()
+                .collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{program} {env}: secret `{name}`: {found:?}"
+            );
+            let secret = got.remove(&found[0]).unwrap();
+            let mut data: Vec<&String> = secret["data"].as_object().unwrap().keys().collect();
+            data.sort();
+            let mut want: Vec<&String> = keys.iter().collect();
+            want.sort();
+            assert_eq!(data, want, "{program} {env}: keys of secret `{name}`");
+        }
+        let prefix = format!("raw/{env}/");
+        let mut want: BTreeMap<String, Value> = BTreeMap::new();
+        for f in out.raw.iter().filter(|f| f.path.starts_with(&prefix)) {
+            for v in documents(std::str::from_utf8(&f.bytes).unwrap()) {
+                want.insert(key(&v), v);
+            }
+        }
+        for (k, w) in &want {
+            match got.get(k) {
+                None => problems.push(format!("{program} {env}: {k}: missing from the overlay")),
+                Some(g) => {
+                    if let Some(d) = first_difference(w, g, "") {
+                        problems.push(format!("{program} {env}: {k}: {d}"));
+                    }
+                }
+            }
+        }
+        for k in got.keys().filter(|k| !want.contains_key(*k)) {
+            problems.push(format!("{program} {env}: {k}: not in the raw output"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn overlays_build_to_the_raw_output() {
+    let Some(kubectl) = kubectl() else {
+        return;
+    };
+    let mut programs = vec![
+        "examples/sorcha/platform.sorcha".to_string(),
+        "examples/three-tier/platform.sorcha".to_string(),
+        "examples/queue-worker/platform.sorcha".to_string(),
+    ];
+    let mut fixtures: Vec<String> = std::fs::read_dir("tests/emit")
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".sorcha"))
+        .collect();
+    fixtures.sort();
+    programs.extend(fixtures);
+    for p in &programs {
+        assert_overlays_build_to_raw(p, &kubectl);
+    }
+}
+
+fn tree(files: &[OutFile]) -> String {
+    let mut out = String::new();
+    for f in files {
+        out.push_str(&format!("//// {}\n", f.path));
+        out.push_str(std::str::from_utf8(&f.bytes).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn examples() {
+    for name in ["sorcha", "three-tier", "queue-worker"] {
+        let out = build(&format!("examples/{name}/platform.sorcha"));
+        insta::assert_snapshot!(format!("kustomize-{name}"), tree(&out.kustomize));
+    }
+}
+
+#[test]
+fn output_is_identical_on_every_run() {
+    let a = build("examples/sorcha/platform.sorcha").kustomize;
+    let b = build("examples/sorcha/platform.sorcha").kustomize;
+    assert_eq!(a, b);
+}
