@@ -46,6 +46,43 @@ pub fn runs<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) 
     })
 }
 
+/// Like `runs`, with each run mutable.
+pub fn runs_mut<T: Send, R: Send>(
+    items: &mut [T],
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let n = threads();
+    if n <= 1 || items.len() < MIN_PARALLEL {
+        return vec![f(0, items)];
+    }
+    let size = items.len().div_ceil(n);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks_mut(size)
+            .enumerate()
+            .map(|(i, run)| s.spawn(move || f(i * size, run)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// Drops `items` on all cores (large trees of small allocations take a while to free).
+pub fn drop_all<T: Send>(mut items: Vec<T>) {
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    runs_mut(&mut slots, |_, run| {
+        for slot in run {
+            drop(slot.take());
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

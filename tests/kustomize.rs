@@ -59,26 +59,25 @@ fn build(path: &str) -> Output {
     let c = common::compile_path(path);
     assert!(!c.has_errors(), "{}", common::rendered(&c));
     let lowered: Vec<_> = c.checked.envs.iter().map(sorchac::ir::lower).collect();
-    let base_objects = sorchac::ir::lower(&c.checked.base);
+    let mut raw = Vec::new();
+    for o in &lowered {
+        raw.extend(sorchac::emit::raw::files(o).unwrap());
+    }
     let envs: Vec<Built> = c
         .checked
         .envs
         .iter()
-        .zip(&lowered)
+        .zip(lowered)
         .map(|(model, objects)| Built { model, objects })
         .collect();
     let tree = kustomize::files(
         Built {
             model: &c.checked.base,
-            objects: &base_objects,
+            objects: sorchac::ir::lower(&c.checked.base),
         },
-        &envs,
+        envs,
     )
     .unwrap();
-    let mut raw = Vec::new();
-    for o in &lowered {
-        raw.extend(sorchac::emit::raw::files(o).unwrap());
-    }
     let deploy = c
         .checked
         .envs

@@ -107,17 +107,16 @@ pub fn run(o: &Options) -> u8 {
         outputs.push((subtree, files, Vec::new()));
     }
     if matches!(o.target, Target::Kustomize | Target::All) {
-        let base_objects = crate::ir::lower(&c.checked.base);
         let base = emit::kustomize::Built {
             model: &c.checked.base,
-            objects: &base_objects,
+            objects: crate::ir::lower(&c.checked.base),
         };
         let envs: Vec<_> = models
             .iter()
-            .zip(&lowered)
+            .zip(lowered)
             .map(|(m, objects)| emit::kustomize::Built { model: m, objects })
             .collect();
-        match emit::kustomize::files(base, &envs) {
+        match emit::kustomize::files(base, envs) {
             Ok(tree) => outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep)),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -9,29 +9,30 @@
 //! (`images`) and configs (`configMapGenerator`, so the content-hash name suffixes and
 //! the rewriting of references come from Kustomize itself).
 //!
-//! An overlay is worked out by applying the overlay's transformers (`namespace`,
-//! `labels`, `images`, `replicas`, generators) to the base as Kustomize will, and
-//! comparing the result with the environment's raw output object by object: what is left
-//! becomes one JSON 6902 patch per object, with one operation per changed field. Objects
-//! the environment adds are overlay resources; objects it drops are deleted with a
-//! strategic-merge `$patch: delete`.
+//! An overlay is worked out by taking the environment's raw objects back through the
+//! overlay's transformers (`namespace`, `labels`, `images`, `replicas`, generators) and
+//! comparing them with the base object by object: most are then equal (a typed
+//! comparison, cheap); what is left of the others becomes one JSON 6902 patch per object,
+//! with one operation per changed field. Objects the environment adds are overlay
+//! resources; objects it drops are deleted with a strategic-merge `$patch: delete`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{EmitError, HEADER, OutFile, yaml};
 use crate::check::Model;
-use crate::check::model::{Config, SecretSource};
+use crate::check::model::{Config, Secret, SecretSource};
 use crate::ir::labels::{self as l, Labels};
 use crate::ir::{Object, Objects};
 
 /// One lowered program: its model and its objects.
-#[derive(Clone, Copy)]
 pub struct Built<'a> {
     pub model: &'a Model,
-    pub objects: &'a Objects,
+    pub objects: Objects,
 }
 
 /// The kustomize tree.
@@ -45,65 +46,60 @@ pub struct Tree {
 /// Where the tree goes, under the output directory.
 pub const ROOT: &str = "kustomize";
 
-/// The tree for a program: its base model and every environment's.
-pub fn files(base: Built, envs: &[Built]) -> Result<Tree, EmitError> {
-    let b = Base::new(base)?;
+/// The tree for a program: its base model and every environment's, lowered.
+pub fn files(base: Built, envs: Vec<Built>) -> Result<Tree, EmitError> {
+    let mut b = Base::new(base);
     let mut files = b.files()?;
     let mut keep = Vec::new();
     for env in envs {
-        let o = Overlay::new(&b, *env)?;
-        files.extend(o.files()?);
+        let o = Overlay::new(&b, env);
         keep.extend(o.secret_env_files());
+        files.extend(o.files()?);
     }
+    crate::par::drop_all(std::mem::take(&mut b.objects));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     keep.sort();
     Ok(Tree { files, keep })
 }
 
-// ---- objects as values ----------------------------------------------------------
+// ---- objects ------------------------------------------------------------------------
 
 /// What Kustomize identifies an object by (namespaces aside).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Id {
-    api_version: String,
-    kind: String,
+    api_version: &'static str,
+    kind: &'static str,
     name: String,
 }
 
 impl Id {
-    fn of(v: &Value) -> Id {
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
+    fn of(o: &Object) -> Id {
+        let (api_version, kind) = o.type_meta();
         Id {
-            api_version: s("/apiVersion"),
-            kind: s("/kind"),
-            name: s("/metadata/name"),
+            api_version,
+            kind,
+            name: o.name().to_string(),
         }
     }
 }
 
-/// One object of the raw output, as a value, with the file it belongs in.
-#[derive(Clone)]
+/// One object of the output, with the file it belongs in.
 struct Obj {
     file: String,
-    v: Value,
+    o: Object,
 }
 
-fn values(objects: &Objects) -> Result<Vec<Obj>, EmitError> {
+fn flatten(objects: Objects) -> Vec<Obj> {
     let mut out = Vec::with_capacity(objects.len());
-    for g in &objects.groups {
-        for o in &g.objects {
+    for g in objects.groups {
+        for o in g.objects {
             out.push(Obj {
                 file: g.file.clone(),
-                v: value(o)?,
+                o,
             });
         }
     }
-    Ok(out)
+    out
 }
 
 fn value(o: &Object) -> Result<Value, EmitError> {
@@ -113,158 +109,48 @@ fn value(o: &Object) -> Result<Value, EmitError> {
     })
 }
 
-fn is_config_map(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("ConfigMap")
+fn is_config_map(o: &Object) -> bool {
+    matches!(o, Object::ConfigMap(_))
 }
 
-fn is_namespace(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("Namespace")
-}
-
-/// The label maps Kustomize's `labels` (with `includeTemplates`) writes to: the object's
-/// own and those of the templates of what it creates.
-const TEMPLATE_LABELS: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template", "metadata"]),
-    ("StatefulSet", &["spec", "template", "metadata"]),
-    ("DaemonSet", &["spec", "template", "metadata"]),
-    ("ReplicaSet", &["spec", "template", "metadata"]),
-    ("Job", &["spec", "template", "metadata"]),
-    ("CronJob", &["spec", "jobTemplate", "metadata"]),
-    (
-        "CronJob",
-        &["spec", "jobTemplate", "spec", "template", "metadata"],
-    ),
-];
-
-/// Calls `f` on every label map of `v` that Kustomize's `labels` transformer writes,
-/// creating the maps as Kustomize does.
-fn each_label_map(v: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
-    let kind = v
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    if let Some(labels) = map_at(v, &["metadata"]).and_then(|m| entry_map(m, "labels")) {
-        f(labels);
-    }
-    for (k, path) in TEMPLATE_LABELS {
-        if *k == kind
-            && let Some(labels) = map_at(v, path).and_then(|m| entry_map(m, "labels"))
-        {
-            f(labels);
-        }
-    }
-    if kind == "StatefulSet"
-        && let Some(Value::Array(claims)) = v.pointer_mut("/spec/volumeClaimTemplates")
-    {
-        for c in claims {
-            if let Some(labels) = map_at(c, &["metadata"]).and_then(|m| entry_map(m, "labels")) {
-                f(labels);
-            }
-        }
-    }
-}
-
-/// The map at `path`, if every step is a map (the last one is created when missing).
-fn map_at<'v>(v: &'v mut Value, path: &[&str]) -> Option<&'v mut Map<String, Value>> {
-    let mut cur = v;
-    for (i, step) in path.iter().enumerate() {
-        let m = cur.as_object_mut()?;
-        if i + 1 == path.len() && !m.contains_key(*step) {
-            m.insert((*step).to_string(), Value::Object(Map::new()));
-        }
-        cur = m.get_mut(*step)?;
-    }
-    cur.as_object_mut()
-}
-
-fn entry_map<'m>(m: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Map<String, Value>> {
-    m.entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-}
-
-/// Removes `labels` maps left empty, and `metadata` maps of templates left empty.
-fn prune_empty_labels(v: &mut Value) {
-    fn prune(m: &mut Map<String, Value>) {
-        if m.get("labels")
-            .and_then(Value::as_object)
-            .is_some_and(Map::is_empty)
-        {
-            m.remove("labels");
-        }
-    }
-    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        prune(m);
-    }
-    for (_, path) in TEMPLATE_LABELS {
-        let (last, parent) = match path.split_last() {
-            Some(x) => x,
-            None => continue,
-        };
-        let mut cur = Some(&mut *v);
-        for step in parent {
-            cur = cur.and_then(|c| c.get_mut(*step));
-        }
-        if let Some(Value::Object(p)) = cur {
-            let empty = match p.get_mut(*last) {
-                Some(Value::Object(meta)) => {
-                    prune(meta);
-                    meta.is_empty()
-                }
-                _ => false,
-            };
-            if empty {
-                p.remove(*last);
-            }
-        }
-    }
-    if let Some(Value::Array(claims)) = v.pointer_mut("/spec/volumeClaimTemplates") {
-        for c in claims {
-            if let Some(m) = c.get_mut("metadata").and_then(Value::as_object_mut) {
-                prune(m);
-            }
-        }
+/// The label maps Kustomize's `labels` (with `includeTemplates`) writes to.
+fn each_label_map(o: &mut Object, f: &mut dyn FnMut(&mut Labels)) {
+    for m in o.label_metas_mut() {
+        f(m.labels.get_or_insert_with(Labels::new));
     }
 }
 
 /// Sets `metadata.namespace` (namespaced objects) and the name of the Namespace, as
 /// Kustomize's `namespace` does.
-fn set_namespace(v: &mut Value, ns: &str) {
-    let namespace = is_namespace(v);
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        if namespace {
-            meta.insert("name".into(), Value::String(ns.into()));
-        } else {
-            meta.insert("namespace".into(), Value::String(ns.into()));
-        }
+fn set_namespace(o: &mut Object, ns: &str) {
+    let namespace = matches!(o, Object::Namespace(_));
+    let meta: &mut ObjectMeta = o.metadata_mut();
+    if namespace {
+        meta.name = Some(ns.to_string());
+    } else {
+        meta.namespace = Some(ns.to_string());
     }
 }
 
-/// Every container image of an object, mutably.
-fn each_image(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m.iter_mut() {
-                if (k == "containers" || k == "initContainers")
-                    && let Value::Array(cs) = child
-                {
-                    for c in cs {
-                        if let Some(Value::String(image)) = c.get_mut("image") {
-                            f(image);
-                        }
-                    }
-                } else {
-                    each_image(child, f);
-                }
+/// Every container image of a pod spec.
+fn images(spec: &PodSpec) -> impl Iterator<Item = &str> {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .filter_map(|c| c.image.as_deref())
+}
+
+fn each_image(o: &mut Object, f: &mut dyn FnMut(&mut String)) {
+    if let Some(spec) = o.pod_spec_mut() {
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
+            if let Some(image) = c.image.as_mut() {
+                f(image);
             }
         }
-        Value::Array(items) => {
-            for i in items {
-                each_image(i, f);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -278,9 +164,59 @@ fn split_image(image: &str) -> Option<(&str, &str)> {
     (!tag.contains('/') && !tag.is_empty()).then_some((name, tag))
 }
 
-/// Renames the references to ConfigMaps (volumes, projected sources, `configMapKeyRef`,
-/// `configMapRef`) that `names` maps.
+/// Renames the references to ConfigMaps of a workload (volumes, projected sources,
+/// `configMapKeyRef`, `configMapRef`) that `names` maps.
+fn rename_config_refs_typed(o: &mut Object, names: &HashMap<String, String>) {
+    if names.is_empty() {
+        return;
+    }
+    let Some(spec) = o.pod_spec_mut() else {
+        return;
+    };
+    let rename = |name: &mut String| {
+        if let Some(new) = names.get(name.as_str()) {
+            *name = new.clone();
+        }
+    };
+    for v in spec.volumes.iter_mut().flatten() {
+        if let Some(c) = v.config_map.as_mut() {
+            rename(&mut c.name);
+        }
+        if let Some(p) = v.projected.as_mut() {
+            for src in p.sources.iter_mut().flatten() {
+                if let Some(c) = src.config_map.as_mut() {
+                    rename(&mut c.name);
+                }
+            }
+        }
+    }
+    for c in spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten())
+    {
+        for e in c.env.iter_mut().flatten() {
+            if let Some(r) = e
+                .value_from
+                .as_mut()
+                .and_then(|f| f.config_map_key_ref.as_mut())
+            {
+                rename(&mut r.name);
+            }
+        }
+        for e in c.env_from.iter_mut().flatten() {
+            if let Some(r) = e.config_map_ref.as_mut() {
+                rename(&mut r.name);
+            }
+        }
+    }
+}
+
+/// The same, in a value (a patch operation's).
 fn rename_config_refs(v: &mut Value, names: &HashMap<String, String>) {
+    if names.is_empty() {
+        return;
+    }
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
@@ -438,13 +374,13 @@ fn with_header(comment: &[String], body: &str) -> Vec<u8> {
 }
 
 /// A file of objects, `---`-separated.
-fn objects_file(path: String, objects: &[&Value]) -> Result<OutFile, EmitError> {
+fn objects_file(path: String, objects: &[Object]) -> Result<OutFile, EmitError> {
     let mut body = String::new();
-    for (i, v) in objects.iter().enumerate() {
+    for (i, o) in objects.iter().enumerate() {
         if i > 0 {
             body.push_str("---\n");
         }
-        body.push_str(&yaml_of(&path, v)?);
+        body.push_str(&yaml::document(o)?);
     }
     Ok(OutFile {
         bytes: with_header(&[], &body),
@@ -500,16 +436,24 @@ fn literal_safe(value: &str) -> bool {
 
 /// The labels a generated object gets from its generator: its own, less those the
 /// kustomization's `labels` add.
-fn own_labels(v: &Value, common: &Labels) -> Labels {
-    v.pointer("/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| !common.contains_key(*k) && k.as_str() != l::INSTANCE)
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+fn own_labels(o: &Object, common: &Labels) -> Labels {
+    o.metadata()
+        .labels
+        .iter()
+        .flatten()
+        .filter(|(k, _)| !common.contains_key(*k) && k.as_str() != l::INSTANCE)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The labels of the generated ConfigMaps of a set of objects, by config name.
+fn config_labels(objects: &[Obj], m: &Model, common: &Labels) -> HashMap<String, Labels> {
+    let unhash = config_names(m);
+    objects
+        .iter()
+        .filter(|o| is_config_map(&o.o))
+        .filter_map(|o| Some((unhash.get(o.o.name())?.clone(), own_labels(&o.o, common))))
+        .collect()
 }
 
 /// ConfigMap name (with its hash) -> config name, for a model.
@@ -523,106 +467,113 @@ fn config_names(m: &Model) -> HashMap<String, String> {
 // ---- the base ---------------------------------------------------------------------
 
 struct Base<'a> {
-    built: Built<'a>,
+    model: &'a Model,
     /// Labels every object carries, whatever the environment.
     common: Labels,
     /// Images whose every use has the same tag: name -> tag.
     images: BTreeMap<String, String>,
-    /// The raw objects (ConfigMaps included).
-    raw: Vec<Obj>,
-    /// What `kubectl kustomize base` gives: the raw objects without the instance label.
-    built_objects: Vec<Obj>,
+    /// What `kubectl kustomize base` gives: the raw objects (ConfigMaps included)
+    /// without the instance label.
+    objects: Vec<Obj>,
+    by_id: HashMap<Id, usize>,
 }
 
 impl<'a> Base<'a> {
-    fn new(built: Built<'a>) -> Result<Base<'a>, EmitError> {
+    fn new(built: Built<'a>) -> Base<'a> {
         let common = l::platform_labels(built.model);
-        let mut raw = values(built.objects)?;
-        let mut tags: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
-        for o in &mut raw {
-            each_image(&mut o.v, &mut |image| match split_image(image) {
-                Some((name, tag)) => {
-                    tags.entry(name.to_string())
-                        .or_default()
-                        .insert(Some(tag.to_string()));
+        let mut objects = flatten(built.objects);
+        let mut tags: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
+        for o in &objects {
+            for image in o.o.pod_spec().into_iter().flat_map(images) {
+                match split_image(image) {
+                    Some((name, tag)) => {
+                        tags.entry(name).or_default().insert(Some(tag));
+                    }
+                    None => {
+                        let name = image.split(['@', ':']).next().unwrap_or(image);
+                        tags.entry(name).or_default().insert(None);
+                    }
                 }
-                None => {
-                    let name = image.split(['@', ':']).next().unwrap_or(image);
-                    tags.entry(name.to_string()).or_default().insert(None);
-                }
-            });
+            }
         }
         let images = tags
             .into_iter()
             .filter_map(
                 |(name, tags)| match tags.into_iter().collect::<Vec<_>>()[..] {
-                    [Some(ref tag)] => Some((name, tag.clone())),
+                    [Some(tag)] => Some((name.to_string(), tag.to_string())),
                     _ => None,
                 },
             )
             .collect();
-        let built_objects = raw
-            .iter()
-            .map(|o| {
-                let mut v = o.v.clone();
-                each_label_map(&mut v, &mut |m| {
+        crate::par::runs_mut(&mut objects, |_, run| {
+            for o in run {
+                each_label_map(&mut o.o, &mut |m| {
                     m.remove(l::INSTANCE);
                 });
-                Obj {
-                    file: o.file.clone(),
-                    v,
-                }
-            })
+            }
+        });
+        let by_id = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (Id::of(&o.o), i))
             .collect();
-        Ok(Base {
-            built,
+        Base {
+            model: built.model,
             common,
             images,
-            raw,
-            built_objects,
-        })
+            objects,
+            by_id,
+        }
     }
 
     fn ns(&self) -> &str {
-        &self.built.model.platform.namespace
+        &self.model.platform.namespace
+    }
+
+    /// An object as the base writes it: without what the kustomization adds back.
+    fn strip(&self, o: &Object, unhash: &HashMap<String, String>) -> Object {
+        let mut o = o.clone();
+        o.metadata_mut().namespace = None;
+        for m in o.label_metas_mut() {
+            if let Some(labels) = m.labels.as_mut() {
+                labels.retain(|k, _| !self.common.contains_key(k) && k != l::INSTANCE);
+                if labels.is_empty() {
+                    m.labels = None;
+                }
+            }
+        }
+        o.prune_template_metas();
+        each_image(&mut o, &mut |image| {
+            if let Some((name, _)) = split_image(image)
+                && self.images.contains_key(name)
+            {
+                *image = name.to_string();
+            }
+        });
+        rename_config_refs_typed(&mut o, unhash);
+        o
     }
 
     fn files(&self) -> Result<Vec<OutFile>, EmitError> {
         let dir = format!("{ROOT}/base");
-        let unhash = config_names(self.built.model);
-        let mut by_file: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-        let mut config_labels: HashMap<String, Labels> = HashMap::new();
-        for o in &self.raw {
-            if is_config_map(&o.v) {
-                if let Some(name) =
-                    o.v.pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .and_then(|n| unhash.get(n))
-                {
-                    config_labels.insert(name.clone(), own_labels(&o.v, &self.common));
-                }
-                continue;
-            }
-            let mut v = o.v.clone();
-            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("namespace");
-            }
-            each_label_map(&mut v, &mut |m| {
-                m.retain(|k, _| !self.common.contains_key(k) && k != l::INSTANCE);
-            });
-            prune_empty_labels(&mut v);
-            each_image(&mut v, &mut |image| {
-                if let Some((name, _)) = split_image(image)
-                    && self.images.contains_key(name)
-                {
-                    *image = name.to_string();
-                }
-            });
-            rename_config_refs(&mut v, &unhash);
-            by_file.entry(&o.file).or_default().push(v);
+        let unhash = config_names(self.model);
+        let config_labels = config_labels(&self.objects, self.model, &self.common);
+        let mut by_file: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
+        for o in self.objects.iter().filter(|o| !is_config_map(&o.o)) {
+            by_file.entry(&o.file).or_default().push(&o.o);
         }
+        let groups: Vec<(&str, Vec<&Object>)> = by_file.into_iter().collect();
+        let object_files = crate::par::runs(&groups, |_, run| {
+            run.iter()
+                .map(|(file, objects)| {
+                    let stripped: Vec<Object> =
+                        objects.iter().map(|o| self.strip(o, &unhash)).collect();
+                    objects_file(format!("{dir}/{file}"), &stripped)
+                })
+                .collect::<Result<Vec<_>, EmitError>>()
+        });
         let mut files = Vec::new();
-        let mut k = Kustomization::new(by_file.keys().map(|f| (*f).to_string()).collect());
+        let mut k = Kustomization::new(groups.iter().map(|(f, _)| (*f).to_string()).collect());
         k.namespace = Some(self.ns().to_string());
         k.labels.push(LabelSet {
             pairs: self.common.clone(),
@@ -636,14 +587,13 @@ impl<'a> Base<'a> {
                 new_tag: tag.clone(),
             })
             .collect();
-        for c in &self.built.model.configs {
+        for c in &self.model.configs {
             let labels = config_labels.get(&c.name).cloned().unwrap_or_default();
             k.config_map_generator
                 .push(generator(c, labels, None, &dir, &mut files));
         }
-        for (file, objects) in &by_file {
-            let refs: Vec<&Value> = objects.iter().collect();
-            files.push(objects_file(format!("{dir}/{file}"), &refs)?);
+        for run in object_files {
+            files.extend(run?);
         }
         let comment = vec![
             "The platform without any environment's overrides; each overlay under".to_string(),
@@ -663,22 +613,23 @@ impl<'a> Base<'a> {
 
 struct Overlay<'a> {
     base: &'a Base<'a>,
-    env: Built<'a>,
+    model: &'a Model,
+    objects: Vec<Obj>,
     dir: String,
 }
 
 impl<'a> Overlay<'a> {
-    fn new(base: &'a Base<'a>, env: Built<'a>) -> Result<Overlay<'a>, EmitError> {
-        Ok(Overlay {
+    fn new(base: &'a Base<'a>, env: Built<'a>) -> Overlay<'a> {
+        Overlay {
             base,
-            env,
+            model: env.model,
+            objects: flatten(env.objects),
             dir: format!("{ROOT}/overlays/{}", env.model.env),
-        })
+        }
     }
 
-    fn deploy_secrets(&self) -> impl Iterator<Item = &crate::check::model::Secret> {
-        self.env
-            .model
+    fn deploy_secrets(&self) -> impl Iterator<Item = &Secret> {
+        self.model
             .secrets
             .iter()
             .map(AsRef::as_ref)
@@ -691,127 +642,60 @@ impl<'a> Overlay<'a> {
             .collect()
     }
 
-    fn files(&self) -> Result<Vec<OutFile>, EmitError> {
-        let m = self.env.model;
-        let base_m = self.base.built.model;
+    fn files(mut self) -> Result<Vec<OutFile>, EmitError> {
+        let m = self.model;
+        let base = self.base;
+        let base_ns = base.ns();
         let mut files = Vec::new();
         let mut k = Kustomization::new(vec!["../../base".to_string()]);
-        let mut predicted: Vec<Obj> = self.base.built_objects.clone();
-        // The base name of every predicted object, for patch targets.
-        let base_ids: Vec<Id> = predicted.iter().map(|o| Id::of(&o.v)).collect();
+
+        // The environment's objects are taken back to what the overlay's transformers
+        // start from (its namespace, labels, tags and replica counts undone); what is
+        // still different from the base is what patches must say.
 
         // namespace: always named, so that an overlay says where it deploys
         k.namespace = Some(m.platform.namespace.clone());
-        if m.platform.namespace != base_m.platform.namespace {
-            for o in &mut predicted {
-                set_namespace(&mut o.v, &m.platform.namespace);
+        let moved = m.platform.namespace != base_ns;
+
+        // labels: the instance, and platform labels the environment changes
+        let mut pairs = l::platform_labels(m);
+        pairs.retain(|key, v| base.common.get(key) != Some(v));
+        pairs.insert(l::INSTANCE.into(), l::instance(m));
+
+        // images: a new tag for every use of an image the base tags
+        let mut env_tags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for o in &self.objects {
+            for image in o.o.pod_spec().into_iter().flat_map(images) {
+                let (name, tag) = split_image(image).unwrap_or((image, ""));
+                env_tags.entry(name).or_default().insert(tag);
             }
         }
-
-        // labels: the instance, and common labels the environment changes
-        let mut pairs = l::platform_labels(m);
-        pairs.retain(|key, v| self.base.common.get(key) != Some(v));
-        pairs.insert(l::INSTANCE.into(), l::instance(m));
-        for o in &mut predicted {
-            each_label_map(&mut o.v, &mut |labels| {
-                for (key, v) in &pairs {
-                    labels.insert(key.clone(), Value::String(v.clone()));
-                }
-            });
-        }
-        k.labels.push(LabelSet {
-            pairs,
-            include_templates: true,
-        });
-
-        let env_raw = values(self.env.objects)?;
-        let env_by_id: HashMap<Id, usize> = env_raw
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (Id::of(&o.v), i))
-            .collect();
-
-        // images: tags the environment changes for every use of an image
-        let mut env_tags: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for o in &env_raw {
-            let mut v = o.v.clone();
-            each_image(&mut v, &mut |image| {
-                let (name, tag) = split_image(image).unwrap_or((image, ""));
-                env_tags
-                    .entry(name.to_string())
-                    .or_default()
-                    .insert(tag.to_string());
-            });
-        }
-        for (name, base_tag) in &self.base.images {
-            let Some(tags) = env_tags.get(name) else {
-                continue;
-            };
-            if let [tag] = tags.iter().collect::<Vec<_>>()[..]
+        let mut retag: HashMap<String, String> = HashMap::new();
+        for (name, base_tag) in &base.images {
+            if let Some(tags) = env_tags.get(name.as_str())
+                && let [tag] = tags.iter().collect::<Vec<_>>()[..]
                 && !tag.is_empty()
                 && tag != base_tag
             {
                 k.images.push(Image {
                     name: name.clone(),
-                    new_tag: tag.clone(),
+                    new_tag: (*tag).to_string(),
                 });
-                for o in &mut predicted {
-                    each_image(&mut o.v, &mut |image| {
-                        if split_image(image).is_some_and(|(n, _)| n == name) {
-                            *image = format!("{name}:{tag}");
-                        }
-                    });
-                }
+                retag.insert(name.clone(), base_tag.clone());
             }
         }
 
-        // replicas of workloads that keep a fixed count in both
-        for o in &mut predicted {
-            let id = Id::of(&o.v);
-            if !matches!(id.kind.as_str(), "Deployment" | "StatefulSet") {
-                continue;
-            }
-            let Some(&i) = env_by_id.get(&id) else {
-                continue;
-            };
-            let (Some(from), Some(to)) = (
-                o.v.pointer("/spec/replicas").and_then(Value::as_i64),
-                env_raw[i]
-                    .v
-                    .pointer("/spec/replicas")
-                    .and_then(Value::as_i64),
-            ) else {
-                continue;
-            };
-            if from != to {
-                k.replicas.push(Replicas {
-                    name: id.name.clone(),
-                    count: to,
-                });
-                if let Some(r) = o.v.pointer_mut("/spec/replicas") {
-                    *r = Value::from(to);
-                }
-            }
-        }
-
-        // configs
-        let base_configs: HashMap<&str, &Config> = base_m
+        // configs: a replacing generator for those whose content changes
+        let base_configs: HashMap<&str, &Config> = base
+            .model
             .configs
             .iter()
             .map(|c| (c.name.as_str(), c.as_ref()))
             .collect();
-        let env_configs: BTreeSet<&str> = m.configs.iter().map(|c| c.name.as_str()).collect();
-        let mut renamed: HashMap<String, String> = HashMap::new();
+        let mut labels_of = config_labels(&self.objects, m, &base.common);
+        let mut back: HashMap<String, String> = HashMap::new();
         for c in &m.configs {
-            let labels = env_raw
-                .iter()
-                .find(|o| {
-                    is_config_map(&o.v)
-                        && o.v.pointer("/metadata/labels/app.kubernetes.io~1name")
-                            == Some(&Value::String(c.name.clone()))
-                })
-                .map(|o| own_labels(&o.v, &self.base.common))
-                .unwrap_or_default();
+            let labels = labels_of.remove(&c.name).unwrap_or_default();
             match base_configs.get(c.name.as_str()) {
                 Some(b) if b.entries == c.entries => {}
                 Some(b) => {
@@ -822,9 +706,9 @@ impl<'a> Overlay<'a> {
                         &self.dir,
                         &mut files,
                     ));
-                    renamed.insert(
-                        format!("{}-{}", b.name, l::config_hash(b)),
+                    back.insert(
                         format!("{}-{}", c.name, l::config_hash(c)),
+                        format!("{}-{}", b.name, l::config_hash(b)),
                     );
                 }
                 None => {
@@ -833,73 +717,156 @@ impl<'a> Overlay<'a> {
                 }
             }
         }
-        for o in &mut predicted {
-            rename_config_refs(&mut o.v, &renamed);
+        // Config references in patches name the generator; Kustomize adds the hash.
+        let mut unhash = config_names(m);
+        unhash.extend(config_names(base.model));
+
+        // Objects of the environment, by what they are called in the base.
+        let ids: Vec<Id> = self
+            .objects
+            .iter()
+            .map(|o| {
+                let mut id = Id::of(&o.o);
+                if matches!(o.o, Object::Namespace(_)) {
+                    id.name = base_ns.to_string();
+                }
+                id
+            })
+            .collect();
+
+        // replicas of workloads that keep a fixed count in both
+        for (o, id) in self.objects.iter_mut().zip(&ids) {
+            let Some(&i) = base.by_id.get(id) else {
+                continue;
+            };
+            let from = match &base.objects[i].o {
+                Object::Deployment(d) => d.spec.as_ref().and_then(|s| s.replicas),
+                Object::StatefulSet(s) => s.spec.as_ref().and_then(|s| s.replicas),
+                _ => None,
+            };
+            if let (Some(from), Some(r)) = (from, o.o.replicas_mut())
+                && let Some(to) = *r
+                && from != to
+            {
+                k.replicas.push(Replicas {
+                    name: id.name.clone(),
+                    count: i64::from(to),
+                });
+                *r = Some(from);
+            }
         }
 
-        // what is left: patches, added objects, deleted objects
-        let unhash = config_names(m);
-        let predicted_by_id: HashMap<Id, usize> = predicted
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (Id::of(&o.v), i))
-            .collect();
-        let mut added: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-        let mut patch_files: Vec<(Id, Vec<Op>)> = Vec::new();
-        for o in &env_raw {
-            if is_config_map(&o.v) {
-                continue;
+        // Added objects are written as the environment has them, less the namespace,
+        // which the overlay sets.
+        let mut added: BTreeMap<String, Vec<Object>> = BTreeMap::new();
+        for (o, id) in self.objects.iter().zip(&ids) {
+            if !is_config_map(&o.o) && !base.by_id.contains_key(id) {
+                let mut copy = o.o.clone();
+                copy.metadata_mut().namespace = None;
+                rename_config_refs_typed(&mut copy, &unhash);
+                added.entry(o.file.clone()).or_default().push(copy);
             }
-            let id = Id::of(&o.v);
-            match predicted_by_id.get(&id) {
-                Some(&i) => {
-                    let mut ops = Vec::new();
-                    let mut path = String::new();
-                    diff(&predicted[i].v, &o.v, &mut path, &mut ops);
-                    for op in &mut ops {
-                        if let Some(v) = &mut op.value {
-                            rename_config_refs(v, &unhash);
+        }
+
+        // Undo the overlay's transformers and compare, on all cores.
+        // Each object is dropped where it was compared.
+        let mut jobs: Vec<(Option<Object>, &Id)> = std::mem::take(&mut self.objects)
+            .into_iter()
+            .map(|o| Some(o.o))
+            .zip(&ids)
+            .collect();
+        let compared = crate::par::runs_mut(&mut jobs, |_, run| {
+            let mut out = Vec::new();
+            for (slot, id) in run.iter_mut() {
+                let Some(mut owned) = slot.take() else {
+                    continue;
+                };
+                if is_config_map(&owned) {
+                    continue;
+                }
+                let Some(&i) = base.by_id.get(*id) else {
+                    continue;
+                };
+                let obj = &mut owned;
+                if moved {
+                    set_namespace(obj, base_ns);
+                }
+                each_label_map(obj, &mut |labels| {
+                    for key in pairs.keys() {
+                        match base.common.get(key) {
+                            Some(b) => {
+                                labels.insert(key.clone(), b.clone());
+                            }
+                            None => {
+                                labels.remove(key);
+                            }
                         }
                     }
-                    if !ops.is_empty() {
-                        patch_files.push((base_ids[i].clone(), ops));
-                    }
-                }
-                None => {
-                    let mut v = o.v.clone();
-                    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                        meta.remove("namespace");
-                    }
-                    rename_config_refs(&mut v, &unhash);
-                    added.entry(&o.file).or_default().push(v);
-                }
-            }
-        }
-        let mut deleted: Vec<Id> = Vec::new();
-        for (i, o) in predicted.iter().enumerate() {
-            if is_config_map(&o.v) {
-                // A generated ConfigMap is known by its generator's name.
-                if let Some(name) =
-                    o.v.pointer("/metadata/labels/app.kubernetes.io~1name")
-                        .and_then(Value::as_str)
-                    && !env_configs.contains(name)
-                {
-                    deleted.push(Id {
-                        name: name.to_string(),
-                        ..base_ids[i].clone()
+                });
+                if !retag.is_empty() {
+                    each_image(obj, &mut |image| {
+                        if let Some((name, _)) = split_image(image)
+                            && let Some(tag) = retag.get(name)
+                        {
+                            *image = format!("{name}:{tag}");
+                        }
                     });
                 }
-                continue;
+                rename_config_refs_typed(obj, &back);
+                let from = &base.objects[i].o;
+                if from == &*obj {
+                    continue;
+                }
+                let mut ops = Vec::new();
+                let (a, b) = match (value(from), value(obj)) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    (Err(e), _) | (_, Err(e)) => return Err(e),
+                };
+                diff(&a, &b, &mut String::new(), &mut ops);
+                for op in &mut ops {
+                    if let Some(v) = &mut op.value {
+                        rename_config_refs(v, &unhash);
+                    }
+                }
+                if !ops.is_empty() {
+                    out.push(((*id).clone(), ops));
+                }
             }
-            if !env_by_id.contains_key(&Id::of(&o.v)) {
-                deleted.push(base_ids[i].clone());
+            Ok(out)
+        });
+        let mut patches: Vec<(Id, Vec<Op>)> = Vec::new();
+        for run in compared {
+            patches.extend(run?);
+        }
+
+        // Objects the environment drops (a generated ConfigMap by its generator's name).
+        let env_ids: BTreeSet<&Id> = ids.iter().collect();
+        let env_configs: BTreeSet<&str> = m.configs.iter().map(|c| c.name.as_str()).collect();
+        let base_unhash = config_names(base.model);
+        let mut deleted: Vec<Id> = Vec::new();
+        for o in &base.objects {
+            let id = Id::of(&o.o);
+            if is_config_map(&o.o) {
+                if let Some(name) = base_unhash.get(o.o.name())
+                    && !env_configs.contains(name.as_str())
+                {
+                    deleted.push(Id {
+                        name: name.clone(),
+                        ..id
+                    });
+                }
+            } else if !env_ids.contains(&id) {
+                deleted.push(id);
             }
         }
 
+        k.labels.push(LabelSet {
+            pairs,
+            include_templates: true,
+        });
         for (file, objects) in &added {
-            k.resources.push((*file).to_string());
-            let refs: Vec<&Value> = objects.iter().collect();
-            files.push(objects_file(format!("{}/{file}", self.dir), &refs)?);
+            k.resources.push(file.clone());
+            files.push(objects_file(format!("{}/{file}", self.dir), objects)?);
         }
         for id in deleted {
             k.patches.push(Patch {
@@ -911,11 +878,11 @@ impl<'a> Overlay<'a> {
                 target: None,
             });
         }
-        for (id, ops) in patch_files {
+        for (id, ops) in patches {
             let rel = format!("patches/{}-{}.yaml", id.kind.to_lowercase(), id.name);
             let (group, version) = match id.api_version.split_once('/') {
                 Some((g, v)) => (Some(g.to_string()), v.to_string()),
-                None => (None, id.api_version.clone()),
+                None => (None, id.api_version.to_string()),
             };
             files.push(OutFile {
                 path: format!("{}/{rel}", self.dir),
@@ -927,7 +894,7 @@ impl<'a> Overlay<'a> {
                 target: Some(Target {
                     group,
                     version,
-                    kind: id.kind,
+                    kind: id.kind.to_string(),
                     name: id.name,
                 }),
             });

@@ -15,7 +15,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolumeClaim, PodSpec, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -97,6 +97,135 @@ impl Object {
 
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or("")
+    }
+
+    /// The object's own metadata and that of the templates of what it creates (pod
+    /// templates, a CronJob's job template, a StatefulSet's volume claim templates), each
+    /// created when missing: where Kustomize's `labels` with `includeTemplates` write.
+    pub fn label_metas_mut(&mut self) -> Vec<&mut ObjectMeta> {
+        fn meta(m: &mut Option<ObjectMeta>) -> &mut ObjectMeta {
+            m.get_or_insert_with(ObjectMeta::default)
+        }
+        match self {
+            Object::Deployment(d) => {
+                let mut v = vec![&mut d.metadata];
+                if let Some(spec) = d.spec.as_mut() {
+                    v.push(meta(&mut spec.template.metadata));
+                }
+                v
+            }
+            Object::StatefulSet(s) => {
+                let mut v = vec![&mut s.metadata];
+                if let Some(spec) = s.spec.as_mut() {
+                    v.push(meta(&mut spec.template.metadata));
+                    for c in spec.volume_claim_templates.iter_mut().flatten() {
+                        v.push(&mut c.metadata);
+                    }
+                }
+                v
+            }
+            Object::Job(j) => {
+                let mut v = vec![&mut j.metadata];
+                if let Some(spec) = j.spec.as_mut() {
+                    v.push(meta(&mut spec.template.metadata));
+                }
+                v
+            }
+            Object::CronJob(c) => {
+                let mut v = vec![&mut c.metadata];
+                if let Some(spec) = c.spec.as_mut() {
+                    let job = &mut spec.job_template;
+                    v.push(meta(&mut job.metadata));
+                    if let Some(js) = job.spec.as_mut() {
+                        v.push(meta(&mut js.template.metadata));
+                    }
+                }
+                v
+            }
+            other => vec![other.metadata_mut()],
+        }
+    }
+
+    /// Template metadata left empty goes back to none.
+    pub fn prune_template_metas(&mut self) {
+        fn prune(m: &mut Option<ObjectMeta>) {
+            if m.as_ref().is_some_and(|m| *m == ObjectMeta::default()) {
+                *m = None;
+            }
+        }
+        match self {
+            Object::Deployment(d) => {
+                if let Some(spec) = d.spec.as_mut() {
+                    prune(&mut spec.template.metadata);
+                }
+            }
+            Object::StatefulSet(s) => {
+                if let Some(spec) = s.spec.as_mut() {
+                    prune(&mut spec.template.metadata);
+                }
+            }
+            Object::Job(j) => {
+                if let Some(spec) = j.spec.as_mut() {
+                    prune(&mut spec.template.metadata);
+                }
+            }
+            Object::CronJob(c) => {
+                if let Some(spec) = c.spec.as_mut() {
+                    prune(&mut spec.job_template.metadata);
+                    if let Some(js) = spec.job_template.spec.as_mut() {
+                        prune(&mut js.template.metadata);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The pod spec of a workload.
+    pub fn pod_spec(&self) -> Option<&PodSpec> {
+        match self {
+            Object::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref(),
+            Object::StatefulSet(s) => s.spec.as_ref()?.template.spec.as_ref(),
+            Object::Job(j) => j.spec.as_ref()?.template.spec.as_ref(),
+            Object::CronJob(c) => c
+                .spec
+                .as_ref()?
+                .job_template
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The pod spec of a workload, mutably.
+    pub fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
+        match self {
+            Object::Deployment(d) => d.spec.as_mut()?.template.spec.as_mut(),
+            Object::StatefulSet(s) => s.spec.as_mut()?.template.spec.as_mut(),
+            Object::Job(j) => j.spec.as_mut()?.template.spec.as_mut(),
+            Object::CronJob(c) => c
+                .spec
+                .as_mut()?
+                .job_template
+                .spec
+                .as_mut()?
+                .template
+                .spec
+                .as_mut(),
+            _ => None,
+        }
+    }
+
+    /// The replica count of a Deployment or StatefulSet.
+    pub fn replicas_mut(&mut self) -> Option<&mut Option<i32>> {
+        match self {
+            Object::Deployment(d) => Some(&mut d.spec.as_mut()?.replicas),
+            Object::StatefulSet(s) => Some(&mut s.spec.as_mut()?.replicas),
+            _ => None,
+        }
     }
 
     /// `apiVersion` and `kind`.
