@@ -29,21 +29,7 @@ pub fn runs<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) 
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(n);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .enumerate()
-            .map(|(i, run)| s.spawn(move || f(i * size, run)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+    on_threads(items.chunks(size), size, &f)
 }
 
 /// Like `runs`, with each run mutable.
@@ -56,10 +42,17 @@ pub fn runs_mut<T: Send, R: Send>(
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(n);
-    let f = &f;
+    on_threads(items.chunks_mut(size), size, &f)
+}
+
+/// Runs `f` on every run on a thread of its own; results in order.
+fn on_threads<C: Send, R: Send>(
+    runs: impl Iterator<Item = C>,
+    size: usize,
+    f: &(impl Fn(usize, C) -> R + Sync),
+) -> Vec<R> {
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks_mut(size)
+        let handles: Vec<_> = runs
             .enumerate()
             .map(|(i, run)| s.spawn(move || f(i * size, run)))
             .collect();

@@ -24,21 +24,11 @@ pub fn raw_files(path: &str) -> Vec<OutFile> {
     files
 }
 
-fn tree(files: &[OutFile]) -> String {
-    let mut out = String::new();
-    for f in files {
-        out.push_str(&format!("//// {}\n", f.path));
-        out.push_str(std::str::from_utf8(&f.bytes).unwrap());
-        out.push('\n');
-    }
-    out
-}
-
 #[test]
 fn examples() {
     for name in ["sorcha", "three-tier", "queue-worker"] {
         let files = raw_files(&format!("examples/{name}/platform.sorcha"));
-        insta::assert_snapshot!(format!("example-{name}"), tree(&files));
+        insta::assert_snapshot!(format!("example-{name}"), common::tree(&files));
     }
 }
 
@@ -52,7 +42,7 @@ fn fixtures() {
             .trim_start_matches('/')
             .to_string();
         let files = raw_files(&rel);
-        insta::assert_snapshot!(tree(&files));
+        insta::assert_snapshot!(common::tree(&files));
     });
 }
 
@@ -76,22 +66,7 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut files = Vec::new();
-        let mut stack = vec![dir.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push((
-                        p.strip_prefix(&dir).unwrap().to_path_buf(),
-                        std::fs::read(&p).unwrap(),
-                    ));
-                }
-            }
-        }
-        files.sort();
+        let files = common::files_under(&dir);
         std::fs::remove_dir_all(&dir).unwrap();
         files
     };

@@ -259,21 +259,11 @@ fn overlays_build_to_the_raw_output() {
     }
 }
 
-fn tree(files: &[OutFile]) -> String {
-    let mut out = String::new();
-    for f in files {
-        out.push_str(&format!("//// {}\n", f.path));
-        out.push_str(std::str::from_utf8(&f.bytes).unwrap());
-        out.push('\n');
-    }
-    out
-}
-
 #[test]
 fn examples() {
     for name in ["sorcha", "three-tier", "queue-worker"] {
         let out = build(&format!("examples/{name}/platform.sorcha"));
-        insta::assert_snapshot!(format!("kustomize-{name}"), tree(&out.kustomize));
+        insta::assert_snapshot!(format!("kustomize-{name}"), common::tree(&out.kustomize));
     }
 }
 

@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{EmitError, HEADER, OutFile, yaml};
+use super::{EmitError, OutFile, header, yaml};
 use crate::check::Model;
 use crate::check::model::{Config, Secret, SecretSource};
 use crate::ir::labels::{self as l, Labels};
@@ -357,18 +357,7 @@ fn yaml_of<T: Serialize>(what: &str, value: &T) -> Result<String, EmitError> {
 }
 
 fn with_header(comment: &[String], body: &str) -> Vec<u8> {
-    let mut out = String::with_capacity(body.len() + 256);
-    out.push_str(HEADER);
-    out.push('\n');
-    for line in comment {
-        if line.is_empty() {
-            out.push_str("#\n");
-        } else {
-            out.push_str("# ");
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
+    let mut out = header(comment, body.len());
     out.push_str(body);
     out.into_bytes()
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, HEADER, fastyaml};
+use super::{EmitError, fastyaml, header};
 use crate::ir::{Group, Object};
 
 /// One object as a YAML document (without the `---` separator).
@@ -46,18 +46,7 @@ pub fn reference<T: Serialize>(value: &T) -> Result<String, String> {
 
 /// A whole file: the header, the group's comment, then its objects.
 pub fn file(g: &Group) -> Result<String, EmitError> {
-    let mut out = String::with_capacity(g.objects.len() * 2048);
-    out.push_str(HEADER);
-    out.push('\n');
-    for line in &g.comment {
-        if line.is_empty() {
-            out.push_str("#\n");
-        } else {
-            out.push_str("# ");
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
+    let mut out = header(&g.comment, g.objects.len() * 2048);
     for (i, o) in g.objects.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");

@@ -454,44 +454,35 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
     mounts.push(tm);
     let mut secrets = BTreeSet::new();
     for mnt in &w.mounts {
-        match &mnt.source {
-            MountSource::Config(c) => {
-                let name = volume_name("config", c);
-                volumes.push(Volume {
-                    name: name.clone(),
-                    config_map: Some(ConfigMapVolumeSource {
-                        name: cx.config_map_name(c),
-                        ..ConfigMapVolumeSource::default()
-                    }),
-                    ..Volume::default()
-                });
-                mounts.push(VolumeMount {
-                    name,
-                    mount_path: mnt.at.clone(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                });
-            }
+        let volume = match &mnt.source {
+            MountSource::Config(c) => Volume {
+                name: volume_name("config", c),
+                config_map: Some(ConfigMapVolumeSource {
+                    name: cx.config_map_name(c),
+                    ..ConfigMapVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
             MountSource::Secret(s) => {
-                let name = volume_name("secret", s);
-                volumes.push(Volume {
-                    name: name.clone(),
+                secrets.insert(s.clone());
+                Volume {
+                    name: volume_name("secret", s),
                     secret: Some(SecretVolumeSource {
                         secret_name: Some(s.clone()),
                         default_mode: Some(0o440),
                         ..SecretVolumeSource::default()
                     }),
                     ..Volume::default()
-                });
-                mounts.push(VolumeMount {
-                    name,
-                    mount_path: mnt.at.clone(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                });
-                secrets.insert(s.clone());
+                }
             }
-        }
+        };
+        mounts.push(VolumeMount {
+            name: volume.name.clone(),
+            mount_path: mnt.at.clone(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+        volumes.push(volume);
     }
     for v in &w.volumes {
         let name = volume_name("volume", &v.name);

@@ -40,3 +40,36 @@ pub fn outcome(diags: &[Diagnostic]) -> Vec<String> {
     v.dedup();
     v
 }
+
+/// A tree of output files as one text: each file under a `//// path` header.
+pub fn tree(files: &[sorchac::emit::OutFile]) -> String {
+    let mut out = String::new();
+    for f in files {
+        out.push_str(&format!("//// {}\n", f.path));
+        out.push_str(std::str::from_utf8(&f.bytes).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+/// Every file under `dir` (paths relative to it) with its bytes, in path order.
+pub fn files_under(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
