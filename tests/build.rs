@@ -221,6 +221,17 @@ fn all_targets_side_by_side_and_env_is_for_raw_only() {
     assert_eq!(o.status.code(), Some(0));
     assert!(out.join("raw/prod").is_dir());
     assert!(out.join("kustomize/overlays/prod").is_dir());
+    for f in [
+        "Chart.yaml",
+        "values.yaml",
+        "values.schema.json",
+        "values-staging.yaml",
+        "values-prod.yaml",
+        "templates/_helpers.tpl",
+        "templates/NOTES.txt",
+    ] {
+        assert!(out.join("helm/shop").join(f).is_file(), "{f}");
+    }
     let o = sorchac(
         &[
             "build",

@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize;
 use serde_json::Value;
 use sorchac::check::model::SecretSource;
 use sorchac::emit::OutFile;
@@ -108,57 +107,6 @@ fn write(dir: &Path, files: &[OutFile]) {
     }
 }
 
-/// Every document of a YAML stream, as values.
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml_ng::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-fn key(v: &Value) -> String {
-    let s = |p: &str| {
-        v.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    format!(
-        "{} {} {}/{}",
-        s("/apiVersion"),
-        s("/kind"),
-        s("/metadata/namespace"),
-        s("/metadata/name")
-    )
-}
-
-/// The first place where `a` and `b` differ, as a path and both values.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                let p = format!("{path}.{k}");
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => {
-                        if let Some(d) = first_difference(va, vb, &p) {
-                            return Some(d);
-                        }
-                    }
-                    (va, vb) => return Some(format!("{p}: raw {va:?}, kustomize {vb:?}")),
-                }
-            }
-            None
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: raw {a}, kustomize {b}")),
-    }
-}
-
 /// Builds every overlay with kubectl and compares it with the raw output.
 fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
     let out = build(program);
@@ -189,10 +137,11 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
             "{program}: kubectl kustomize overlays/{env} failed:\n{}",
             String::from_utf8_lossy(&built.stderr)
         );
-        let mut got: BTreeMap<String, Value> = documents(&String::from_utf8_lossy(&built.stdout))
-            .into_iter()
-            .map(|v| (key(&v), v))
-            .collect();
+        let mut got: BTreeMap<String, Value> =
+            common::documents(&String::from_utf8_lossy(&built.stdout))
+                .into_iter()
+                .map(|v| (common::key(&v), v))
+                .collect();
         // Deploy-time secrets: exactly one Secret each, with the declared keys.
         for (name, keys) in &out.deploy[env] {
             let found: Vec<String> = got
@@ -215,15 +164,15 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
         let prefix = format!("raw/{env}/");
         let mut want: BTreeMap<String, Value> = BTreeMap::new();
         for f in out.raw.iter().filter(|f| f.path.starts_with(&prefix)) {
-            for v in documents(std::str::from_utf8(&f.bytes).unwrap()) {
-                want.insert(key(&v), v);
+            for v in common::documents(std::str::from_utf8(&f.bytes).unwrap()) {
+                want.insert(common::key(&v), v);
             }
         }
         for (k, w) in &want {
             match got.get(k) {
                 None => problems.push(format!("{program} {env}: {k}: missing from the overlay")),
                 Some(g) => {
-                    if let Some(d) = first_difference(w, g, "") {
+                    if let Some(d) = common::first_difference(w, g, "") {
                         problems.push(format!("{program} {env}: {k}: {d}"));
                     }
                 }

@@ -18,6 +18,8 @@ pub enum Target {
     Raw,
     /// A Kustomize base and one overlay per environment.
     Kustomize,
+    /// A Helm chart with values, and a values file per environment.
+    Helm,
     /// Every target, side by side.
     All,
 }
@@ -67,7 +69,7 @@ pub fn run(o: &Options) -> u8 {
     }
     if o.env.is_some() && o.target != Target::Raw {
         eprintln!(
-            "error: `--env` selects one environment of the raw target\nhelp: the kustomize tree always holds every environment's overlay; leave out `--env`"
+            "error: `--env` selects one environment of the raw target\nhelp: the kustomize tree and the Helm chart always hold every environment; leave out `--env`"
         );
         return EXIT_USAGE;
     }
@@ -86,7 +88,11 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
-    let lowered: Vec<_> = models.iter().map(|m| crate::ir::lower(m)).collect();
+    let lowered: Vec<_> = if o.target == Target::Helm {
+        Vec::new()
+    } else {
+        models.iter().map(|m| crate::ir::lower(m)).collect()
+    };
     let objects: usize = lowered.iter().map(crate::ir::Objects::len).sum();
     let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
     if matches!(o.target, Target::Raw | Target::All) {
@@ -124,6 +130,15 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     }
+    if matches!(o.target, Target::Helm | Target::All) {
+        match emit::helm::files(&c.checked.base, &models) {
+            Ok(files) => outputs.push((emit::helm::root(&c.checked.base), files, Vec::new())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERRORS;
+            }
+        }
+    }
     let trees: Vec<write::Subtree> = outputs
         .iter()
         .map(|(path, files, keep)| write::Subtree { path, files, keep })
@@ -140,7 +155,13 @@ pub fn run(o: &Options) -> u8 {
     let mut err = std::io::stderr();
     for (path, files, _) in &outputs {
         let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
-        let what = if path.starts_with("raw") {
+        let what = if path.starts_with("helm") {
+            format!(
+                "a chart and {} values file{}",
+                models.len(),
+                if models.len() == 1 { "" } else { "s" }
+            )
+        } else if path.starts_with("raw") {
             format!(
                 "{} environment{}, {objects} objects",
                 models.len(),

@@ -2,6 +2,7 @@
 //! the CLI writes them to the disk.
 
 pub mod fastyaml;
+pub mod helm;
 pub mod kustomize;
 pub mod raw;
 pub mod yaml;
@@ -20,6 +21,12 @@ pub struct OutFile {
 pub enum EmitError {
     #[error("cannot write `{object}` as YAML: {reason}")]
     Yaml { object: String, reason: String },
+    #[error("the Helm chart cannot express {}`{object}`: {reason}", env.as_ref().map(|e| format!("environment `{e}`: ")).unwrap_or_default())]
+    Helm {
+        env: Option<String>,
+        object: String,
+        reason: String,
+    },
 }
 
 /// The line every generated file starts with.

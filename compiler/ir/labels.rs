@@ -196,11 +196,12 @@ pub fn backup_name(db: &str) -> String {
 /// lookup of the name finds nothing, hence the empty name), its first ten hex digits with
 /// `0 1 3 a e` spelled `g h k m t` so that it never reads as a number or a word.
 pub fn config_hash(c: &Config) -> String {
-    let sorted: BTreeMap<&str, &str> = c
-        .entries
-        .iter()
-        .map(|e| (e.key.as_str(), e.value.as_str()))
-        .collect();
+    config_hash_of(c.entries.iter().map(|e| (e.key.as_str(), e.value.as_str())))
+}
+
+/// The same hash, of any entries.
+pub fn config_hash_of<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let sorted: BTreeMap<&str, &str> = entries.into_iter().collect();
     let mut json = String::from("{\"data\":");
     if sorted.is_empty() {
         json.push_str("\"\"");

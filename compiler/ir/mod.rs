@@ -5,11 +5,11 @@
 //! `crd`.
 
 pub mod crd;
-mod gateway;
+pub mod gateway;
 pub mod labels;
 mod network;
 mod platform;
-mod workload;
+pub mod workload;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;

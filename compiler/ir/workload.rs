@@ -114,7 +114,8 @@ fn q(s: &str) -> Quantity {
     Quantity(s.to_string())
 }
 
-fn resources(w: &Workload) -> ResourceRequirements {
+/// A workload's CPU and memory as `(request, limit)` texts, defaults applied.
+pub fn resource_texts(w: &Workload) -> ((String, String), (String, String)) {
     let cpu = w.cpu.as_ref().map_or(
         (DEFAULT_CPU.0.to_string(), DEFAULT_CPU.1.to_string()),
         |r| (r.request.text(), r.limit.text()),
@@ -123,6 +124,11 @@ fn resources(w: &Workload) -> ResourceRequirements {
         (DEFAULT_MEMORY.0.to_string(), DEFAULT_MEMORY.1.to_string()),
         |r| (r.request.text.clone(), r.limit.text.clone()),
     );
+    (cpu, mem)
+}
+
+fn resources(w: &Workload) -> ResourceRequirements {
+    let (cpu, mem) = resource_texts(w);
     ResourceRequirements {
         requests: Some(BTreeMap::from([
             ("cpu".to_string(), q(&cpu.0)),

@@ -1,0 +1,637 @@
+//! The helm target: `helm/<platform>/`, a chart whose values are the settings an
+//! operator turns (images, replicas and autoscaling, resources, storage, backups,
+//! gateway hosts and TLS, configs, the mesh, deploy-time secrets), with
+//! `values-<env>.yaml` holding only what each environment changes.
+//!
+//! Templates are derived, not hand-written: the base model is lowered with a marker in
+//! the place of every value (`sample`), once for every mesh and replica regime; the
+//! markers show which fields come from which value, and what differs between the
+//! samples becomes a choice in the template (`tmpl`). Before anything is written, the
+//! templates are evaluated against every environment's values and must give exactly
+//! that environment's raw output; an environment the chart cannot express is an error
+//! that names the object and field.
+
+mod sample;
+mod tmpl;
+pub mod values;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use super::{EmitError, HEADER, OutFile, yaml};
+use crate::check::Model;
+use crate::check::model::{JobRun, Rotation, SecretSource};
+use crate::ir::labels as l;
+use crate::ir::{Origin, lower};
+use sample::{Knob, MESHES, REGIMES, Sampler};
+use tmpl::{Cond, Ctx, Node, Printer, Samples};
+
+/// Where the chart goes, under the output directory.
+pub fn root(m: &Model) -> String {
+    format!("helm/{}", m.platform.name)
+}
+
+/// An object in the samples: its owning workload, and its value in each sample.
+type Sampled = (Option<String>, Vec<(Samples, Value)>);
+
+/// One object of the chart: its template and when it is there.
+struct Template {
+    file: String,
+    cond: Cond,
+    node: Node,
+    /// The release's own Namespace object: rendered only when there is a namespace
+    /// (`helm lint` renders without one).
+    namespace: bool,
+}
+
+/// The chart for a program: its base model and every environment's.
+pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
+    let mut sampler = Sampler::new(base);
+    let chart_marker = sampler.markers.text(Knob::Chart);
+    let hook = sampler
+        .markers
+        .text(Knob::HelmOnly("pre-install,pre-upgrade".into()));
+    let hook_policy = sampler
+        .markers
+        .text(Knob::HelmOnly("before-hook-creation,hook-succeeded".into()));
+    let mut checksums: HashMap<String, String> = HashMap::new();
+    for s in &base.secrets {
+        if s.source == SecretSource::Deploy && s.rotation == Rotation::Restart {
+            let marker = sampler.markers.text(Knob::SecretChecksum(s.name.clone()));
+            checksums.insert(s.name.clone(), marker);
+        }
+    }
+    let hooks: Vec<&str> = base
+        .workloads
+        .iter()
+        .filter(|w| w.run == JobRun::BeforeRollout)
+        .map(|w| w.name.as_str())
+        .collect();
+    let owners: HashMap<&str, Vec<String>> = base
+        .workloads
+        .iter()
+        .map(|w| (w.name.as_str(), values::workload_path(w)))
+        .collect();
+
+    // Every object of every sample, by file and identity, in first-seen order.
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut variants: HashMap<(String, String), Sampled> = HashMap::new();
+    for (mi, mesh) in MESHES.iter().enumerate() {
+        for (ri, regime) in REGIMES.iter().enumerate() {
+            let objects = lower(&sampler.model(*mesh, *regime));
+            for g in &objects.groups {
+                let owner = match &g.origin {
+                    Origin::Decl(name) if owners.contains_key(name.as_str()) => Some(name.clone()),
+                    _ => None,
+                };
+                for o in &g.objects {
+                    let (api, kind) = o.type_meta();
+                    let id = (g.file.clone(), format!("{api} {kind} {}", o.name()));
+                    let mut v = serde_json::to_value(o).map_err(|e| EmitError::Yaml {
+                        object: id.1.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    helm_additions(
+                        &mut v,
+                        &chart_marker,
+                        &checksums,
+                        &hooks,
+                        &hook,
+                        &hook_policy,
+                    );
+                    let entry = variants.entry(id.clone()).or_insert_with(|| {
+                        order.push(id.clone());
+                        (owner.clone(), Vec::new())
+                    });
+                    entry.1.push((tmpl::sample_bit(mi, ri), v));
+                }
+            }
+        }
+    }
+
+    // One template per object.
+    let mut templates: Vec<Template> = Vec::new();
+    for id in &order {
+        let Some((owner, vs)) = variants.get(id) else {
+            continue;
+        };
+        let owner_path = owner.as_ref().and_then(|o| owners.get(o.as_str()));
+        let refs: Vec<(Samples, &Value)> = vs.iter().map(|(s, v)| (*s, v)).collect();
+        let mask = refs.iter().fold(0, |a, (s, _)| a | s);
+        let unjoinable = || {
+            EmitError::Helm {
+            env: None,
+            object: id.1.clone(),
+            reason: "it differs between meshes or replica settings in a way the chart cannot choose between".into(),
+        }
+        };
+        let cond = tmpl::cond_for(mask, tmpl::ALL, owner_path.map(Vec::as_slice))
+            .ok_or_else(unjoinable)?;
+        let mut node = tmpl::merge(&refs, &sampler.markers, owner_path.map(Vec::as_slice), None)
+            .map_err(|_| unjoinable())?;
+        if id.1.starts_with("v1 ConfigMap ") {
+            tmpl::config_data(&mut node);
+        }
+        templates.push(Template {
+            file: id.0.clone(),
+            cond,
+            node,
+            namespace: id.1.starts_with("v1 Namespace "),
+        });
+    }
+
+    // Every environment must come out of the chart exactly.
+    for env in envs {
+        verify(&templates, env)?;
+    }
+
+    write_chart(base, envs, &templates)
+}
+
+/// The chart's own additions to an object: the chart label, checksums of the deploy-time
+/// secrets that roll pods, hook annotations for jobs that run before a rollout.
+fn helm_additions(
+    v: &mut Value,
+    chart: &str,
+    checksums: &HashMap<String, String>,
+    hooks: &[&str],
+    hook: &str,
+    policy: &str,
+) {
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if let Some(labels) = v
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.insert("helm.sh/chart".into(), json!(chart));
+    }
+    if kind == "Job" && hooks.contains(&name.as_str()) {
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            let a = meta
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(a) = a.as_object_mut() {
+                a.insert("helm.sh/hook".into(), json!(hook));
+                a.insert("helm.sh/hook-delete-policy".into(), json!(policy));
+            }
+        }
+    }
+    let template = match kind.as_str() {
+        "Deployment" | "StatefulSet" => "/spec/template/metadata",
+        "CronJob" => "/spec/jobTemplate/spec/template/metadata",
+        _ => return,
+    };
+    if let Some(meta) = v.pointer_mut(template).and_then(Value::as_object_mut) {
+        let reload: Vec<String> = meta
+            .get("annotations")
+            .and_then(|a| a.get("secret.reloader.stakater.com/reload"))
+            .and_then(Value::as_str)
+            .map(|s| s.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        for s in reload {
+            if let Some(marker) = checksums.get(&s)
+                && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+            {
+                a.insert(format!("checksum/secret-{s}"), json!(marker));
+            }
+        }
+    }
+}
+
+/// The values of an environment, as a tree.
+fn values_of(m: &Model) -> Value {
+    values::tree(&values::leaves(m))
+}
+
+/// Renders the templates with an environment's values and compares with its raw output.
+fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
+    let values = values_of(env);
+    let release = l::instance(env);
+    let config_name = |c: &str, data: &Value| {
+        let pairs: Vec<(&str, &str)> = data
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!("{c}-{}", l::config_hash_of(pairs))
+    };
+    let ctx = Ctx {
+        values: &values,
+        namespace: &env.platform.namespace,
+        release: &release,
+        config_name: &config_name,
+    };
+    let key = |v: &Value| {
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        format!(
+            "{} {} {}",
+            s("/apiVersion"),
+            s("/kind"),
+            s("/metadata/name")
+        )
+    };
+    let mut rendered: BTreeMap<String, Value> = BTreeMap::new();
+    for t in templates {
+        if ctx.holds(&t.cond)
+            && let Some(v) = ctx.eval(&t.node)
+        {
+            rendered.insert(key(&v), v);
+        }
+    }
+    let failed = |object: String, reason: String| EmitError::Helm {
+        env: Some(env.env.clone()),
+        object,
+        reason,
+    };
+    let raw = lower(env);
+    let mut seen = 0;
+    for o in raw.iter() {
+        let v = serde_json::to_value(o).map_err(|e| failed(key(&Value::Null), e.to_string()))?;
+        let k = key(&v);
+        match rendered.get(&k) {
+            None => {
+                return Err(failed(
+                    k,
+                    "the chart has no template that renders it".into(),
+                ));
+            }
+            Some(r) => {
+                if let Some(d) = first_difference(&v, r, "") {
+                    return Err(failed(k, d));
+                }
+            }
+        }
+        seen += 1;
+    }
+    if seen != rendered.len() {
+        let extra = rendered
+            .keys()
+            .find(|k| {
+                !raw.iter().any(|o| {
+                    let (api, kind) = o.type_meta();
+                    **k == format!("{api} {kind} {}", o.name())
+                })
+            })
+            .cloned()
+            .unwrap_or_default();
+        return Err(failed(
+            extra,
+            "the chart renders it, the environment has no such object".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let p = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => {
+                        if let Some(d) = first_difference(va, vb, &p) {
+                            return Some(d);
+                        }
+                    }
+                    (Some(_), None) => return Some(format!("`{p}` is missing from the chart")),
+                    (None, _) => return Some(format!("the chart adds `{p}`")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!(
+            "`{path}` is {a} in the environment but {b} from the chart"
+        )),
+    }
+}
+
+// ---- the chart's files -----------------------------------------------------------
+
+fn write_chart(
+    base: &Model,
+    envs: &[&Model],
+    templates: &[Template],
+) -> Result<Vec<OutFile>, EmitError> {
+    let dir = root(base);
+    let chart = base.platform.name.as_str();
+    let mut files = Vec::new();
+    let text = |path: String, body: String| OutFile {
+        path,
+        bytes: body.into_bytes(),
+    };
+
+    // Chart.yaml
+    let version = base
+        .platform
+        .version
+        .clone()
+        .filter(|v| is_semver(v))
+        .unwrap_or_else(|| "0.1.0".into());
+    let (major, minor) = base.platform.kubernetes;
+    let description = base
+        .platform
+        .doc
+        .as_deref()
+        .and_then(|d| d.lines().next())
+        .map_or_else(
+            || format!("The {chart} platform, compiled by sorchac."),
+            str::to_string,
+        );
+    let mut chart_yaml = Map::new();
+    chart_yaml.insert("apiVersion".into(), json!("v2"));
+    chart_yaml.insert("name".into(), json!(chart));
+    chart_yaml.insert("description".into(), json!(description));
+    chart_yaml.insert("type".into(), json!("application"));
+    chart_yaml.insert("version".into(), json!(version));
+    if let Some(v) = &base.platform.version {
+        chart_yaml.insert("appVersion".into(), json!(v));
+    }
+    chart_yaml.insert(
+        "kubeVersion".into(),
+        json!(format!(">= {major}.{minor}.0-0")),
+    );
+    files.push(text(
+        format!("{dir}/Chart.yaml"),
+        format!("{HEADER}\n{}", yaml_text(&Value::Object(chart_yaml))?),
+    ));
+
+    // values
+    let leaves = values::leaves(base);
+    let base_values = values::tree(&leaves);
+    let docs: HashMap<Vec<String>, &str> = leaves
+        .iter()
+        .map(|l| (l.path.clone(), l.doc.as_str()))
+        .collect();
+    let mut groups: HashMap<Vec<String>, String> = HashMap::new();
+    for w in &base.workloads {
+        let doc = w
+            .doc
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .unwrap_or("");
+        groups.insert(
+            values::workload_path(w),
+            format!("The {} `{}`. {doc}", w.kind.as_str(), w.name)
+                .trim_end()
+                .to_string(),
+        );
+    }
+    let mut out = format!(
+        "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
+    );
+    write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
+    files.push(text(format!("{dir}/values.yaml"), out));
+    let schema = values::schema(&leaves);
+    files.push(text(
+        format!("{dir}/values.schema.json"),
+        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
+    ));
+    for env in envs {
+        let changes =
+            values::changes(&base_values, &values_of(env)).unwrap_or(Value::Object(Map::new()));
+        let mut out = format!(
+            "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
+            env.env
+        );
+        if changes.as_object().is_some_and(Map::is_empty) {
+            out.push_str("{}\n");
+        } else {
+            write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
+        }
+        files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
+    }
+
+    // templates
+    let mut by_file: BTreeMap<&str, Vec<&Template>> = BTreeMap::new();
+    for t in templates {
+        by_file.entry(&t.file).or_default().push(t);
+    }
+    for (file, ts) in by_file {
+        let mut p = Printer {
+            chart,
+            out: format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")),
+        };
+        for t in ts {
+            let cond = match (&t.cond, t.namespace) {
+                (Cond::True, false) => None,
+                (Cond::True, true) => Some(".Release.Namespace".to_string()),
+                (c, false) => Some(p.cond(c)),
+                (c, true) => Some(format!("and .Release.Namespace ({})", p.cond(c))),
+            };
+            if let Some(c) = &cond {
+                p.out.push_str(&format!("{{{{- if {c} }}}}\n"));
+            }
+            p.out.push_str("---\n");
+            match &t.node {
+                Node::Map(entries) => p.map(entries, 0),
+                Node::Lit(v @ Value::Object(_)) => {
+                    let entries: Vec<(String, Node, Cond)> = v
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    p.map(&entries, 0);
+                }
+                _ => {}
+            }
+            if cond.is_some() {
+                p.out.push_str("{{- end }}\n");
+            }
+        }
+        files.push(text(format!("{dir}/templates/{file}"), p.out));
+    }
+    files.push(text(
+        format!("{dir}/templates/_helpers.tpl"),
+        helpers(chart),
+    ));
+    if let Some(secrets) = secrets_template(base, chart) {
+        files.push(text(
+            format!("{dir}/templates/deploy-secrets.yaml"),
+            secrets,
+        ));
+    }
+    files.push(text(format!("{dir}/templates/NOTES.txt"), notes(base)));
+    files.push(text(
+        format!("{dir}/.helmignore"),
+        "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
+    ));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn is_semver(v: &str) -> bool {
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn yaml_text(v: &Value) -> Result<String, EmitError> {
+    yaml::to_yaml(v).map_err(|reason| EmitError::Yaml {
+        object: "chart".into(),
+        reason,
+    })
+}
+
+/// Values as YAML, each with the comment that says what it does.
+fn write_values(
+    v: &Value,
+    path: &[String],
+    ind: usize,
+    docs: &HashMap<Vec<String>, &str>,
+    groups: &HashMap<Vec<String>, String>,
+    out: &mut String,
+) -> Result<(), EmitError> {
+    let Value::Object(m) = v else {
+        return Ok(());
+    };
+    let pad = " ".repeat(ind);
+    for (k, child) in m {
+        let mut p = path.to_vec();
+        p.push(k.clone());
+        if let Some(doc) = docs
+            .get(&p)
+            .copied()
+            .or_else(|| groups.get(&p).map(String::as_str))
+        {
+            if ind == 0 || groups.contains_key(&p) {
+                out.push('\n');
+            }
+            for line in doc.lines() {
+                out.push_str(&format!("{pad}# {line}\n"));
+            }
+        }
+        match child {
+            Value::Object(c) if !c.is_empty() && !docs.contains_key(&p) => {
+                out.push_str(&format!("{pad}{k}:\n"));
+                write_values(child, &p, ind + 2, docs, groups, out)?;
+            }
+            _ => {
+                let mut one = Map::new();
+                one.insert(k.clone(), child.clone());
+                for line in yaml_text(&Value::Object(one))?.lines() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn helpers(chart: &str) -> String {
+    format!(
+        r#"{{{{- /* Helpers of the {chart} chart. */}}}}
+
+{{{{/* The chart label: name and version. */}}}}
+{{{{- define "{chart}.chart" -}}}}
+{{{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}}}
+{{{{- end }}}}
+
+{{{{/* The labels every object of the chart carries. */}}}}
+{{{{- define "{chart}.labels" -}}}}
+helm.sh/chart: {{{{ include "{chart}.chart" . }}}}
+app.kubernetes.io/part-of: {{{{ .Chart.Name }}}}
+app.kubernetes.io/instance: {{{{ .Release.Name | quote }}}}
+app.kubernetes.io/managed-by: {{{{ .Release.Service }}}}
+{{{{- if .Chart.AppVersion }}}}
+app.kubernetes.io/version: {{{{ .Chart.AppVersion | quote }}}}
+{{{{- end }}}}
+{{{{- end }}}}
+
+{{{{/*
+The name of a config's ConfigMap: its name and a hash of its entries, as Kustomize's
+configMapGenerator computes it (so new entries make a new ConfigMap and roll the pods
+that read it). Takes a dict with "name" and "data".
+*/}}}}
+{{{{- define "{chart}.configName" -}}}}
+{{{{- $data := .data | default dict -}}}}
+{{{{- $hashed := dict "kind" "ConfigMap" "name" "" "data" (ternary $data "" (gt (len $data) 0)) -}}}}
+{{{{- $hash := toJson $hashed | sha256sum | trunc 10 | replace "0" "g" | replace "1" "h" | replace "3" "k" | replace "a" "m" | replace "e" "t" -}}}}
+{{{{- printf "%s-%s" .name $hash -}}}}
+{{{{- end }}}}
+"#
+    )
+}
+
+/// Secrets supplied at deploy time, from values that must be set.
+fn secrets_template(base: &Model, chart: &str) -> Option<String> {
+    let deploy: Vec<_> = base
+        .secrets
+        .iter()
+        .filter(|s| s.source == SecretSource::Deploy)
+        .collect();
+    if deploy.is_empty() {
+        return None;
+    }
+    let mut out =
+        String::from("{{- /* Secrets supplied at deploy time: every value is required. */}}\n");
+    for s in deploy {
+        let camel = values::camel(&s.name);
+        out.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\n  namespace: {{{{ .Release.Namespace }}}}\n  labels:\n    {{{{- include \"{chart}.labels\" . | nindent 4 }}}}\n    app.kubernetes.io/name: {}\n    app.kubernetes.io/component: secret\ntype: Opaque\nstringData:\n",
+            s.name, s.name
+        ));
+        for k in &s.keys {
+            out.push_str(&format!(
+                "  {k}: {{{{ required \"secrets.{camel}.{k} is required: supply it with -f or --set\" (index .Values.secrets.{camel} {}) | quote }}}}\n",
+                serde_json::to_string(k).unwrap_or_default()
+            ));
+        }
+    }
+    Some(out)
+}
+
+fn notes(base: &Model) -> String {
+    let mut out = String::from(
+        "{{ .Chart.Name }} {{ .Chart.AppVersion }} is installed in the namespace {{ .Release.Namespace }}.\n\nWorkloads:\n",
+    );
+    for w in &base.workloads {
+        out.push_str(&format!("  - {} ({})\n", w.name, w.kind.as_str()));
+    }
+    if !base.gateways.is_empty() {
+        out.push_str("\nReach it at:\n");
+        for g in &base.gateways {
+            let scheme = if g.tls.is_some() { "https" } else { "http" };
+            out.push_str(&format!(
+                "  - {}: {scheme}://{{{{ .Values.gateways.{}.host }}}}\n",
+                g.name,
+                values::camel(&g.name)
+            ));
+        }
+    }
+    out.push_str(
+        "\nSee it roll out:\n  kubectl -n {{ .Release.Namespace }} get deployments,statefulsets,cronjobs,jobs\n",
+    );
+    out
+}

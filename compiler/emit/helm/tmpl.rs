@@ -1,0 +1,852 @@
+//! Templates as a tree: literal parts, fields filled from values, and choices between
+//! what the structural settings (mesh, replica regime) make different. The same tree is
+//! evaluated here against each environment's values, to prove the chart renders that
+//! environment exactly, and printed as Go template text for Helm.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::sample::{Knob, MESHES, Markers, REGIMES, Regime};
+use super::values::mesh_name;
+use crate::check::model::Mesh;
+
+/// A set of samples (mesh × regime), as bits.
+pub type Samples = u16;
+pub const ALL: Samples = (1 << 9) - 1;
+
+pub fn sample_bit(mesh: usize, regime: usize) -> Samples {
+    1 << (mesh * 3 + regime)
+}
+
+/// When a part of a template applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cond {
+    True,
+    Mesh(Vec<Mesh>),
+    /// The owner's values path (`services.api`) and the regimes.
+    Regime(Vec<String>, Vec<Regime>),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    Lit(String),
+    Expr(Knob),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Lit(Value),
+    Map(Vec<(String, Node, Cond)>),
+    List(Vec<(Node, Cond)>),
+    /// A scalar from a knob.
+    Knob(Knob),
+    /// A string with knobs inside.
+    Text(Vec<Piece>),
+    /// A whole map from the values (a config's entries).
+    Yaml(Vec<String>),
+    /// The first branch whose condition holds; nothing when none does.
+    Choice(Vec<(Cond, Node)>),
+}
+
+// ---- building --------------------------------------------------------------------
+
+/// Replaces the markers in a value with the knobs they stand for.
+pub fn subst(v: &Value, mk: &Markers, key: Option<&str>) -> Node {
+    match v {
+        Value::String(s) => {
+            if key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac" {
+                return Node::Knob(Knob::Service);
+            }
+            if let Some(k) = mk.text.get(s.as_str()) {
+                // A number written as text stays text.
+                if matches!(k, Knob::Value { int: true, .. }) {
+                    return Node::Text(vec![Piece::Expr(k.clone())]);
+                }
+                return Node::Knob(k.clone());
+            }
+            match pieces(s, mk) {
+                Some(p) => Node::Text(p),
+                None => Node::Lit(v.clone()),
+            }
+        }
+        Value::Number(n) => match n.as_i64().and_then(|i| mk.number.get(&i)) {
+            Some(k) => Node::Knob(k.clone()),
+            None => Node::Lit(v.clone()),
+        },
+        Value::Object(m) => {
+            let entries: Vec<(String, Node, Cond)> = m
+                .iter()
+                .map(|(k, v)| (k.clone(), subst(v, mk, Some(k)), Cond::True))
+                .collect();
+            if entries.iter().all(|(_, n, _)| matches!(n, Node::Lit(_))) {
+                Node::Lit(v.clone())
+            } else {
+                Node::Map(entries)
+            }
+        }
+        Value::Array(items) => {
+            let nodes: Vec<(Node, Cond)> = items
+                .iter()
+                .map(|i| (subst(i, mk, None), Cond::True))
+                .collect();
+            if nodes.iter().all(|(n, _)| matches!(n, Node::Lit(_))) {
+                Node::Lit(v.clone())
+            } else {
+                Node::List(nodes)
+            }
+        }
+        _ => Node::Lit(v.clone()),
+    }
+}
+
+/// A string split around the text markers inside it.
+fn pieces(s: &str, mk: &Markers) -> Option<Vec<Piece>> {
+    if !s.contains("zq7k") {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find("zq7k") {
+        let end = at + 11;
+        let marker = rest.get(at..end);
+        match marker.and_then(|m| mk.text.get(m)) {
+            Some(k) => {
+                if at > 0 {
+                    out.push(Piece::Lit(rest[..at].to_string()));
+                }
+                out.push(Piece::Expr(k.clone()));
+                rest = &rest[end..];
+            }
+            None => {
+                out.push(Piece::Lit(rest[..at + 4].to_string()));
+                rest = &rest[at + 4..];
+            }
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Lit(rest.to_string()));
+    }
+    Some(out)
+}
+
+/// The condition that holds on `mask` and not on the rest of `parent`.
+pub fn cond_for(mask: Samples, parent: Samples, owner: Option<&[String]>) -> Option<Cond> {
+    if mask == parent {
+        return Some(Cond::True);
+    }
+    let meshes: Vec<usize> = (0..3)
+        .filter(|m| (0..3).any(|r| mask & sample_bit(*m, r) != 0))
+        .collect();
+    let regimes: Vec<usize> = (0..3)
+        .filter(|r| (0..3).any(|m| mask & sample_bit(m, *r) != 0))
+        .collect();
+    let by_mesh: Samples = meshes
+        .iter()
+        .flat_map(|m| (0..3).map(move |r| sample_bit(*m, r)))
+        .fold(0, |a, b| a | b);
+    if mask == parent & by_mesh {
+        return Some(Cond::Mesh(meshes.iter().map(|m| MESHES[*m]).collect()));
+    }
+    let owner = owner?;
+    let by_regime: Samples = regimes
+        .iter()
+        .flat_map(|r| (0..3).map(move |m| sample_bit(m, *r)))
+        .fold(0, |a, b| a | b);
+    if mask == parent & by_regime {
+        return Some(Cond::Regime(
+            owner.to_vec(),
+            regimes.iter().map(|r| REGIMES[*r]).collect(),
+        ));
+    }
+    let mut any = Vec::new();
+    for m in meshes {
+        let rs: Vec<Regime> = (0..3)
+            .filter(|r| mask & sample_bit(m, *r) != 0)
+            .map(|r| REGIMES[r])
+            .collect();
+        any.push(Cond::And(vec![
+            Cond::Mesh(vec![MESHES[m]]),
+            Cond::Regime(owner.to_vec(), rs),
+        ]));
+    }
+    Some(Cond::Or(any))
+}
+
+/// Why two or more samples could not be joined into one template.
+#[derive(Debug)]
+pub struct Unjoinable;
+
+/// One template from the samples of an object (each with the samples it stands for).
+pub fn merge(
+    variants: &[(Samples, &Value)],
+    mk: &Markers,
+    owner: Option<&[String]>,
+    key: Option<&str>,
+) -> Result<Node, Unjoinable> {
+    let parent: Samples = variants.iter().fold(0, |a, (s, _)| a | s);
+    let first = variants.first().map(|(_, v)| *v).ok_or(Unjoinable)?;
+    if variants.iter().all(|(_, v)| *v == first) {
+        return Ok(subst(first, mk, key));
+    }
+    if variants.iter().all(|(_, v)| v.is_object()) {
+        let mut keys: Vec<&String> = Vec::new();
+        for (_, v) in variants {
+            if let Value::Object(m) = v {
+                for k in m.keys() {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+            }
+        }
+        let mut entries = Vec::new();
+        for k in keys {
+            let present: Vec<(Samples, &Value)> = variants
+                .iter()
+                .filter_map(|(s, v)| v.get(k.as_str()).map(|c| (*s, c)))
+                .collect();
+            let mask = present.iter().fold(0, |a, (s, _)| a | s);
+            let cond = cond_for(mask, parent, owner).ok_or(Unjoinable)?;
+            let node = merge(&present, mk, owner, Some(k))?;
+            // A choice inside a condition: one level of conditions, where they compose.
+            let (node, cond) = match (node, cond) {
+                (Node::Choice(branches), Cond::Regime(o, rs))
+                    if branches
+                        .iter()
+                        .all(|(c, _)| matches!(c, Cond::Regime(bo, _) if *bo == o)) =>
+                {
+                    let branches = branches
+                        .into_iter()
+                        .map(|(c, n)| match c {
+                            Cond::Regime(bo, brs) => (
+                                Cond::Regime(
+                                    bo,
+                                    brs.into_iter().filter(|r| rs.contains(r)).collect(),
+                                ),
+                                n,
+                            ),
+                            c => (c, n),
+                        })
+                        .collect();
+                    (Node::Choice(branches), Cond::True)
+                }
+                (node, cond) => (node, cond),
+            };
+            entries.push((k.clone(), node, cond));
+        }
+        if entries.iter().any(|(_, _, c)| *c == Cond::True) {
+            return Ok(Node::Map(entries));
+        }
+    }
+    if let Some(len) = variants
+        .iter()
+        .map(|(_, v)| v.as_array().map(Vec::len))
+        .next()
+        && len.is_some()
+        && variants
+            .iter()
+            .all(|(_, v)| v.as_array().map(Vec::len) == len)
+    {
+        let n = len.unwrap_or(0);
+        let mut items = Vec::with_capacity(n);
+        for i in 0..n {
+            let at: Vec<(Samples, &Value)> = variants
+                .iter()
+                .filter_map(|(s, v)| v.get(i).map(|c| (*s, c)))
+                .collect();
+            items.push((merge(&at, mk, owner, None)?, Cond::True));
+        }
+        return Ok(Node::List(items));
+    }
+    // Different wholes: a choice between them.
+    let mut groups: Vec<(Samples, &Value)> = Vec::new();
+    for (s, v) in variants {
+        match groups.iter_mut().find(|(_, g)| *g == *v) {
+            Some(g) => g.0 |= s,
+            None => groups.push((*s, v)),
+        }
+    }
+    let mut branches = Vec::new();
+    for (s, v) in groups {
+        let cond = cond_for(s, parent, owner).ok_or(Unjoinable)?;
+        branches.push((cond, subst(v, mk, key)));
+    }
+    Ok(unify_single(branches))
+}
+
+/// One replica is the replica count when it is 1: a choice between `1` (one replica)
+/// and the count (a fixed number) is the count.
+fn unify_single(mut branches: Vec<(Cond, Node)>) -> Node {
+    let single = branches.iter().position(|(c, n)| {
+        matches!(c, Cond::Regime(_, rs) if rs.as_slice() == [Regime::Single])
+            && *n == Node::Lit(Value::from(1))
+    });
+    let fixed = branches.iter().position(|(c, n)| {
+        matches!(c, Cond::Regime(o, rs) if rs.as_slice() == [Regime::Fixed]
+            && matches!(n, Node::Knob(Knob::Value { path, .. })
+                if path.len() == o.len() + 1 && path[..o.len()] == o[..] && path[o.len()] == "replicaCount"))
+    });
+    if let (Some(s), Some(f)) = (single, fixed)
+        && let Cond::Regime(o, _) = &branches[f].0
+    {
+        branches[f].0 = Cond::Regime(o.clone(), vec![Regime::Single, Regime::Fixed]);
+        branches.remove(s);
+    }
+    match branches.as_slice() {
+        [(Cond::True, _)] => branches.remove(0).1,
+        _ => Node::Choice(branches),
+    }
+}
+
+/// Turns a config's entries in a ConfigMap's `data` into the whole map from the values.
+pub fn config_data(node: &mut Node) {
+    if let Node::Map(entries) = node {
+        for (k, n, _) in entries.iter_mut() {
+            if k != "data" {
+                continue;
+            }
+            let path = match &*n {
+                Node::Map(items) => {
+                    let paths: Vec<&Vec<String>> = items
+                        .iter()
+                        .filter_map(|(_, n, _)| match n {
+                            Node::Knob(Knob::Value { path, .. }) if path.len() == 3 => Some(path),
+                            _ => None,
+                        })
+                        .collect();
+                    (paths.len() == items.len()
+                        && paths
+                            .iter()
+                            .all(|p| p[..2] == paths[0][..2] && p[0] == "configs"))
+                    .then(|| paths.first().map(|p| p[..2].to_vec()))
+                    .flatten()
+                }
+                _ => None,
+            };
+            if let Some(p) = path {
+                *n = Node::Yaml(p);
+            }
+        }
+    }
+}
+
+// ---- evaluating --------------------------------------------------------------------
+
+/// What a template is rendered with.
+pub struct Ctx<'a> {
+    pub values: &'a Value,
+    pub namespace: &'a str,
+    pub release: &'a str,
+    /// Computes a config's ConfigMap name from its entries.
+    pub config_name: &'a dyn Fn(&str, &Value) -> String,
+}
+
+impl Ctx<'_> {
+    fn lookup(&self, path: &[String]) -> Option<&Value> {
+        path.iter().try_fold(self.values, |v, k| v.get(k.as_str()))
+    }
+
+    fn mesh(&self) -> &str {
+        self.values
+            .get("mesh")
+            .and_then(Value::as_str)
+            .unwrap_or("none")
+    }
+
+    fn regime(&self, owner: &[String]) -> Regime {
+        let mut p = owner.to_vec();
+        p.extend(["autoscaling".to_string(), "enabled".to_string()]);
+        if self.lookup(&p).and_then(Value::as_bool) == Some(true) {
+            return Regime::Range;
+        }
+        let mut c = owner.to_vec();
+        c.push("replicaCount".into());
+        match self.lookup(&c).and_then(Value::as_i64) {
+            Some(n) if n >= 2 => Regime::Fixed,
+            _ => Regime::Single,
+        }
+    }
+
+    pub fn holds(&self, c: &Cond) -> bool {
+        match c {
+            Cond::True => true,
+            Cond::Mesh(ms) => ms.iter().any(|m| mesh_name(*m) == self.mesh()),
+            Cond::Regime(owner, rs) => rs.contains(&self.regime(owner)),
+            Cond::And(cs) => cs.iter().all(|c| self.holds(c)),
+            Cond::Or(cs) => cs.iter().any(|c| self.holds(c)),
+        }
+    }
+
+    fn knob(&self, k: &Knob) -> Option<Value> {
+        Some(match k {
+            Knob::Value { path, int } => {
+                let v = self.lookup(path)?.clone();
+                match (&v, int) {
+                    (Value::Number(_), false) => Value::String(v.to_string()),
+                    _ => v,
+                }
+            }
+            Knob::Namespace => Value::String(self.namespace.to_string()),
+            Knob::Instance => Value::String(self.release.to_string()),
+            Knob::Service => Value::String("sorchac".into()),
+            // Helm's own additions; the raw output has none of them.
+            Knob::Chart | Knob::HelmOnly(_) | Knob::SecretChecksum(_) => return None,
+            Knob::ConfigName { config } => {
+                let data = self
+                    .lookup(&["configs".to_string(), super::values::camel(config)])
+                    .cloned()
+                    .unwrap_or(Value::Object(Map::new()));
+                Value::String((self.config_name)(config, &data))
+            }
+        })
+    }
+
+    pub fn eval(&self, n: &Node) -> Option<Value> {
+        match n {
+            Node::Lit(v) => Some(v.clone()),
+            Node::Map(entries) => {
+                let m: Map<String, Value> = entries
+                    .iter()
+                    .filter(|(_, _, c)| self.holds(c))
+                    .filter_map(|(k, n, _)| Some((k.clone(), self.eval(n)?)))
+                    .collect();
+                // A map made only of Helm's own additions is not there at all.
+                (!m.is_empty() || entries.is_empty()).then_some(Value::Object(m))
+            }
+            Node::List(items) => Some(Value::Array(
+                items
+                    .iter()
+                    .filter(|(_, c)| self.holds(c))
+                    .filter_map(|(n, _)| self.eval(n))
+                    .collect(),
+            )),
+            Node::Knob(k) => self.knob(k),
+            Node::Text(pieces) => {
+                let mut s = String::new();
+                for p in pieces {
+                    match p {
+                        Piece::Lit(l) => s.push_str(l),
+                        Piece::Expr(k) => match self.knob(k)? {
+                            Value::String(t) => s.push_str(&t),
+                            other => s.push_str(&other.to_string()),
+                        },
+                    }
+                }
+                Some(Value::String(s))
+            }
+            Node::Yaml(path) => self.lookup(path).cloned(),
+            Node::Choice(branches) => branches
+                .iter()
+                .find(|(c, _)| self.holds(c))
+                .and_then(|(_, n)| self.eval(n)),
+        }
+    }
+}
+
+// ---- printing ---------------------------------------------------------------------
+
+/// Prints templates as Go template text.
+pub struct Printer<'a> {
+    /// The chart name, for its helpers.
+    pub chart: &'a str,
+    pub out: String,
+}
+
+fn go_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn values_ref(path: &[String]) -> String {
+    let mut s = ".Values".to_string();
+    for p in path {
+        if p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            s.push('.');
+            s.push_str(p);
+        } else {
+            return format!(
+                "(index .Values {})",
+                path.iter()
+                    .map(|p| go_string(p))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+    }
+    s
+}
+
+impl Printer<'_> {
+    fn knob_expr(&self, k: &Knob) -> String {
+        match k {
+            Knob::Value { path, .. } => values_ref(path),
+            Knob::Namespace => ".Release.Namespace".into(),
+            Knob::Instance => ".Release.Name".into(),
+            Knob::Service => ".Release.Service".into(),
+            Knob::Chart => format!("(include \"{}.chart\" .)", self.chart),
+            Knob::ConfigName { config } => format!(
+                "(include \"{}.configName\" (dict \"name\" {} \"data\" {}))",
+                self.chart,
+                go_string(config),
+                values_ref(&["configs".to_string(), super::values::camel(config)])
+            ),
+            Knob::HelmOnly(text) => go_string(text),
+            Knob::SecretChecksum(secret) => format!(
+                "(toJson {} | sha256sum)",
+                values_ref(&["secrets".to_string(), super::values::camel(secret)])
+            ),
+        }
+    }
+
+    fn scalar_knob(&self, k: &Knob) -> String {
+        match k {
+            Knob::Value { int: true, .. } => format!("{{{{ {} }}}}", self.knob_expr(k)),
+            _ => format!("{{{{ {} | quote }}}}", self.knob_expr(k)),
+        }
+    }
+
+    fn text(&self, pieces: &[Piece]) -> String {
+        let mut fmt = String::new();
+        let mut args = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Lit(l) => fmt.push_str(&l.replace('%', "%%")),
+                Piece::Expr(k) => {
+                    fmt.push_str("%v");
+                    args.push(self.knob_expr(k));
+                }
+            }
+        }
+        format!(
+            "{{{{ printf {} {} | quote }}}}",
+            go_string(&fmt),
+            args.join(" ")
+        )
+    }
+
+    pub fn cond(&self, c: &Cond) -> String {
+        match c {
+            Cond::True => "true".into(),
+            Cond::Mesh(ms) if ms.len() == 1 => {
+                format!("eq .Values.mesh {}", go_string(mesh_name(ms[0])))
+            }
+            Cond::Mesh(ms) => format!(
+                "has .Values.mesh (list {})",
+                ms.iter()
+                    .map(|m| go_string(mesh_name(*m)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Cond::Regime(owner, rs) => {
+                let v = values_ref(owner);
+                let auto = format!("{v}.autoscaling.enabled");
+                let one = |r: &Regime| match r {
+                    Regime::Range => auto.clone(),
+                    Regime::Single => {
+                        format!("and (not {auto}) (eq (int {v}.replicaCount) 1)")
+                    }
+                    Regime::Fixed => {
+                        format!("and (not {auto}) (ge (int {v}.replicaCount) 2)")
+                    }
+                };
+                match rs.as_slice() {
+                    [r] => one(r),
+                    [Regime::Single, Regime::Fixed] => format!("not {auto}"),
+                    [Regime::Fixed, Regime::Range] => {
+                        format!("or {auto} (ge (int {v}.replicaCount) 2)")
+                    }
+                    _ => format!(
+                        "or {}",
+                        rs.iter()
+                            .map(|r| format!("({})", one(r)))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                }
+            }
+            Cond::And(cs) => format!(
+                "and {}",
+                cs.iter()
+                    .map(|c| format!("({})", self.cond(c)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Cond::Or(cs) => format!(
+                "or {}",
+                cs.iter()
+                    .map(|c| format!("({})", self.cond(c)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        }
+    }
+
+    fn line(&mut self, ind: usize, text: &str) {
+        for _ in 0..ind {
+            self.out.push(' ');
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn open(&mut self, ind: usize, c: &Cond, first: bool) {
+        let kw = if first { "if" } else { "else if" };
+        let text = format!("{{{{- {kw} {} }}}}", self.cond(c));
+        self.line(ind, &text);
+    }
+
+    fn close(&mut self, ind: usize) {
+        self.line(ind, "{{- end }}");
+    }
+
+    /// A literal scalar as YAML text (one line), safe from Go template actions.
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => {
+                if s.contains("{{") || s.contains("}}") {
+                    return format!("{{{{ {} | quote }}}}", go_string(s));
+                }
+                match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
+                    Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
+                        y["k: ".len()..].trim_end().to_string()
+                    }
+                    _ => go_string(s),
+                }
+            }
+            Value::Object(m) if m.is_empty() => "{}".into(),
+            Value::Array(a) if a.is_empty() => "[]".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn key(k: &str) -> String {
+        let plain = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+            && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if plain { k.to_string() } else { go_string(k) }
+    }
+
+    fn is_inline(n: &Node) -> bool {
+        match n {
+            Node::Lit(v) => match v {
+                Value::Object(m) => m.is_empty(),
+                Value::Array(a) => a.is_empty(),
+                _ => true,
+            },
+            Node::Knob(_) | Node::Text(_) => true,
+            _ => false,
+        }
+    }
+
+    fn inline(&self, n: &Node) -> String {
+        match n {
+            Node::Lit(v) => Self::scalar(v),
+            Node::Knob(k) => self.scalar_knob(k),
+            Node::Text(p) => self.text(p),
+            _ => String::new(),
+        }
+    }
+
+    /// Entries of a map at `ind`.
+    pub fn map(&mut self, entries: &[(String, Node, Cond)], ind: usize) {
+        for (k, n, c) in entries {
+            if *c != Cond::True {
+                self.open(ind, c, true);
+            }
+            self.entry(k, n, ind);
+            if *c != Cond::True {
+                self.close(ind);
+            }
+        }
+    }
+
+    fn lit_entries(v: &Value) -> Vec<(String, Node, Cond)> {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn lit_items(v: &Value) -> Vec<(Node, Cond)> {
+        match v {
+            Value::Array(a) => a
+                .iter()
+                .map(|v| (Node::Lit(v.clone()), Cond::True))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn entry(&mut self, k: &str, n: &Node, ind: usize) {
+        let key = Self::key(k);
+        if Self::is_inline(n) {
+            let text = format!("{key}: {}", self.inline(n));
+            self.line(ind, &text);
+            return;
+        }
+        match n {
+            Node::Lit(v @ Value::Object(_)) => {
+                self.line(ind, &format!("{key}:"));
+                self.map(&Self::lit_entries(v), ind + 2);
+            }
+            Node::Lit(v) => {
+                self.line(ind, &format!("{key}:"));
+                self.list(&Self::lit_items(v), ind);
+            }
+            Node::Map(entries) => {
+                self.line(ind, &format!("{key}:"));
+                self.map(entries, ind + 2);
+            }
+            Node::List(items) => {
+                self.line(ind, &format!("{key}:"));
+                self.list(items, ind);
+            }
+            Node::Yaml(path) => {
+                let text = format!(
+                    "{key}: {{{{- toYaml {} | nindent {} }}}}",
+                    values_ref(path),
+                    ind + 2
+                );
+                self.line(ind, &text);
+            }
+            Node::Choice(branches) => {
+                for (i, (c, b)) in branches.iter().enumerate() {
+                    self.open(ind, c, i == 0);
+                    self.entry(k, b, ind);
+                }
+                self.close(ind);
+            }
+            Node::Knob(_) | Node::Text(_) => {}
+        }
+    }
+
+    /// Items of a list whose key is at `ind`.
+    pub fn list(&mut self, items: &[(Node, Cond)], ind: usize) {
+        for (n, c) in items {
+            if *c != Cond::True {
+                self.open(ind, c, true);
+            }
+            self.item(n, ind);
+            if *c != Cond::True {
+                self.close(ind);
+            }
+        }
+    }
+
+    fn item(&mut self, n: &Node, ind: usize) {
+        if Self::is_inline(n) {
+            let text = format!("- {}", self.inline(n));
+            self.line(ind, &text);
+            return;
+        }
+        match n {
+            Node::Choice(branches) => {
+                for (i, (c, b)) in branches.iter().enumerate() {
+                    self.open(ind, c, i == 0);
+                    self.item(b, ind);
+                }
+                self.close(ind);
+            }
+            Node::Lit(v @ Value::Object(_)) => self.item_map(&Self::lit_entries(v), ind),
+            Node::Map(entries) => self.item_map(entries, ind),
+            Node::Lit(v) => {
+                self.line(ind, "-");
+                self.list(&Self::lit_items(v), ind + 2);
+            }
+            Node::List(items) => {
+                self.line(ind, "-");
+                self.list(items, ind + 2);
+            }
+            Node::Yaml(path) => {
+                let text = format!(
+                    "- {{{{- toYaml {} | nindent {} }}}}",
+                    values_ref(path),
+                    ind + 2
+                );
+                self.line(ind, &text);
+            }
+            Node::Knob(_) | Node::Text(_) => {}
+        }
+    }
+
+    /// A map as a list item: its first line after the dash when it is plain.
+    fn item_map(&mut self, entries: &[(String, Node, Cond)], ind: usize) {
+        let start = self.out.len();
+        self.map(entries, ind + 2);
+        let body = self.out.split_off(start);
+        let pad = " ".repeat(ind + 2);
+        match body.strip_prefix(&pad) {
+            Some(rest) if !rest.starts_with("{{") => {
+                let _ = write!(self.out, "{}- {rest}", " ".repeat(ind));
+            }
+            _ => {
+                self.line(ind, "-");
+                self.out.push_str(&body);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn owner() -> Vec<String> {
+        vec!["services".into(), "api".into()]
+    }
+
+    #[test]
+    fn conditions_are_as_simple_as_the_samples_allow() {
+        let linkerd: Samples = (0..3).map(|r| sample_bit(1, r)).fold(0, |a, b| a | b);
+        assert_eq!(
+            cond_for(linkerd, ALL, Some(&owner())),
+            Some(Cond::Mesh(vec![Mesh::Linkerd]))
+        );
+        let range: Samples = (0..3).map(|m| sample_bit(m, 2)).fold(0, |a, b| a | b);
+        assert_eq!(
+            cond_for(range, ALL, Some(&owner())),
+            Some(Cond::Regime(owner(), vec![Regime::Range]))
+        );
+        assert_eq!(cond_for(ALL, ALL, None), Some(Cond::True));
+        // Varying with replicas needs a workload to ask.
+        assert_eq!(cond_for(range, ALL, None), None);
+    }
+
+    #[test]
+    fn samples_that_differ_become_choices_and_equal_ones_literals() {
+        let mk = Markers::default();
+        let a = json!({"spec": {"x": 1, "y": [1, 2]}});
+        let b = json!({"spec": {"x": 2, "y": [1, 2]}});
+        let none: Samples = (0..3).map(|r| sample_bit(0, r)).fold(0, |a, b| a | b);
+        let rest = ALL & !none;
+        let node = merge(&[(none, &a), (rest, &b)], &mk, Some(&owner()), None).unwrap();
+        let Node::Map(entries) = node else {
+            panic!("{node:?}")
+        };
+        let Node::Map(spec) = &entries[0].1 else {
+            panic!()
+        };
+        assert!(matches!(&spec[0].1, Node::Choice(b) if b.len() == 2));
+        assert_eq!(spec[1].1, Node::Lit(json!([1, 2])));
+    }
+
+    #[test]
+    fn literal_text_never_becomes_a_template_action() {
+        assert_eq!(Printer::scalar(&json!("plain")), "plain");
+        assert_eq!(
+            Printer::scalar(&json!("a {{ b }}")),
+            "{{ \"a {{ b }}\" | quote }}"
+        );
+        assert_eq!(Printer::scalar(&json!("two\nlines")), "\"two\\nlines\"");
+        assert_eq!(Printer::scalar(&json!("8080")), "'8080'");
+    }
+}

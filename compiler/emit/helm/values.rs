@@ -1,0 +1,457 @@
+//! The chart's values: what an operator turns, read from a model. One list of leaves
+//! (path, value, type, what it does) gives `values.yaml` with its comments, the JSON
+//! Schema, and each environment's `values-<env>.yaml` (only what it changes).
+
+use serde_json::{Map, Value, json};
+
+use crate::check::Model;
+use crate::check::model::{Mesh, Replicas, SecretSource, Tls, Workload};
+use crate::ir::workload::resource_texts;
+use crate::schema::Kind;
+
+/// The type of a value, for the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    /// A whole number of at least this much.
+    Int(i64),
+    /// A whole number in a range.
+    IntIn(i64, i64),
+    /// This boolean only.
+    BoolConst(bool),
+    Str,
+    /// A Kubernetes quantity (`250m`, `512Mi`).
+    Quantity,
+    Bool,
+    /// One of the meshes.
+    Mesh,
+    /// A map of strings (a config's entries).
+    Strings,
+    /// A secret value: a string, empty until the operator supplies it.
+    Secret,
+}
+
+/// One value of the chart.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    pub path: Vec<String>,
+    pub value: Value,
+    pub ty: Ty,
+    pub doc: String,
+}
+
+/// `wallet-service` -> `walletService`: value keys are camelCase, without hyphens.
+pub fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '-' || c == '.' || c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Where a workload's values live: `services.walletService`.
+pub fn workload_path(w: &Workload) -> Vec<String> {
+    let group = match w.kind {
+        Kind::Database => "databases",
+        Kind::Job => "jobs",
+        _ => "services",
+    };
+    vec![group.to_string(), camel(&w.name)]
+}
+
+/// An image reference split into repository and tag (none with a digest or no tag).
+pub fn split_image(image: &str) -> Option<(&str, &str)> {
+    if image.contains('@') {
+        return None;
+    }
+    let (repo, tag) = image.rsplit_once(':')?;
+    (!tag.contains('/') && !tag.is_empty()).then_some((repo, tag))
+}
+
+pub fn mesh_name(m: Mesh) -> &'static str {
+    match m {
+        Mesh::None => "none",
+        Mesh::Linkerd => "linkerd",
+        Mesh::Istio => "istio",
+    }
+}
+
+/// Every value of a model, in the order `values.yaml` lists them.
+pub fn leaves(m: &Model) -> Vec<Leaf> {
+    let mut out = Vec::new();
+    let mut leaf = |path: Vec<String>, value: Value, ty: Ty, doc: &str| {
+        out.push(Leaf {
+            path,
+            value,
+            ty,
+            doc: doc.to_string(),
+        });
+    };
+    leaf(
+        vec!["mesh".into()],
+        json!(mesh_name(m.platform.mesh)),
+        Ty::Mesh,
+        "Service mesh whose policy the chart includes: none, linkerd or istio.",
+    );
+    for w in &m.workloads {
+        let base = workload_path(w);
+        let at = |rest: &[&str]| {
+            let mut p = base.clone();
+            p.extend(rest.iter().map(|s| (*s).to_string()));
+            p
+        };
+        if let Some((repo, tag)) = split_image(&w.image) {
+            leaf(
+                at(&["image", "repository"]),
+                json!(repo),
+                Ty::Str,
+                "Image repository.",
+            );
+            leaf(at(&["image", "tag"]), json!(tag), Ty::Str, "Image tag.");
+        }
+        if w.kind != Kind::Job {
+            let (count, auto) = match &w.replicas {
+                Replicas::Fixed(n) => (*n, None),
+                Replicas::Auto(s) => (s.min, Some(s)),
+            };
+            // A volume one pod at a time can attach keeps the workload at one replica
+            // (E0601 in the language); the schema holds the chart to the same.
+            let single =
+                w.kind == Kind::Service && w.volumes.iter().any(|v| v.persistent && !v.shared);
+            leaf(
+                at(&["replicaCount"]),
+                json!(count),
+                if single { Ty::IntIn(1, 1) } else { Ty::Int(1) },
+                if single {
+                    "Replicas when autoscaling is off: one, as its volume attaches to one pod at a time."
+                } else {
+                    "Replicas when autoscaling is off."
+                },
+            );
+            leaf(
+                at(&["autoscaling", "enabled"]),
+                json!(auto.is_some()),
+                if single {
+                    Ty::BoolConst(false)
+                } else {
+                    Ty::Bool
+                },
+                "Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas.",
+            );
+            leaf(
+                at(&["autoscaling", "minReplicas"]),
+                json!(auto.map_or(count, |s| s.min)),
+                Ty::Int(1),
+                "Fewest replicas.",
+            );
+            leaf(
+                at(&["autoscaling", "maxReplicas"]),
+                json!(auto.map_or(count.max(2), |s| s.max)),
+                Ty::Int(1),
+                "Most replicas.",
+            );
+            let (cpu, memory) = match auto {
+                Some(s) => (s.cpu, s.memory),
+                None => (Some(80), None),
+            };
+            if let Some(c) = cpu {
+                leaf(
+                    at(&["autoscaling", "targetCPUUtilizationPercentage"]),
+                    json!(c),
+                    Ty::Int(1),
+                    "Average CPU use, as a share of the request, to scale at.",
+                );
+            }
+            if let Some(mem) = memory {
+                leaf(
+                    at(&["autoscaling", "targetMemoryUtilizationPercentage"]),
+                    json!(mem),
+                    Ty::Int(1),
+                    "Average memory use, as a share of the request, to scale at.",
+                );
+            }
+        }
+        if let Some(s) = &w.schedule {
+            leaf(
+                at(&["schedule"]),
+                json!(s),
+                Ty::Str,
+                "When the job runs (cron syntax, UTC).",
+            );
+        }
+        let ((cpu_req, cpu_lim), (mem_req, mem_lim)) = resource_texts(w);
+        leaf(
+            at(&["resources", "requests", "cpu"]),
+            json!(cpu_req),
+            Ty::Quantity,
+            "CPU reserved for each replica.",
+        );
+        leaf(
+            at(&["resources", "requests", "memory"]),
+            json!(mem_req),
+            Ty::Quantity,
+            "Memory reserved for each replica.",
+        );
+        leaf(
+            at(&["resources", "limits", "cpu"]),
+            json!(cpu_lim),
+            Ty::Quantity,
+            "Most CPU a replica may use.",
+        );
+        leaf(
+            at(&["resources", "limits", "memory"]),
+            json!(mem_lim),
+            Ty::Quantity,
+            "Most memory a replica may use.",
+        );
+        if let Some(s) = &w.storage {
+            leaf(
+                at(&["storage", "size"]),
+                json!(s.size.text),
+                Ty::Quantity,
+                "Size of each replica's data volume.",
+            );
+            if let Some(c) = &s.class {
+                leaf(
+                    at(&["storage", "storageClass"]),
+                    json!(c),
+                    Ty::Str,
+                    "Storage class of the data volumes.",
+                );
+            }
+        }
+        for v in &w.volumes {
+            if let Some(size) = &v.size {
+                leaf(
+                    at(&["volumes", &camel(&v.name), "size"]),
+                    json!(size.text),
+                    Ty::Quantity,
+                    &format!("Size of the `{}` volume.", v.name),
+                );
+            }
+        }
+        if let (Some(b), Some(_)) = (&w.backup, &w.dump) {
+            leaf(
+                at(&["backup", "schedule"]),
+                json!(b.schedule),
+                Ty::Str,
+                "When backups run (cron syntax, UTC).",
+            );
+            leaf(
+                at(&["backup", "keep"]),
+                json!(b.keep),
+                Ty::Int(1),
+                "How many backups to keep.",
+            );
+            leaf(
+                at(&["backup", "size"]),
+                json!(b.size.text),
+                Ty::Quantity,
+                "Size of the backup volume.",
+            );
+        }
+    }
+    for g in &m.gateways {
+        let at = |k: &str| vec!["gateways".to_string(), camel(&g.name), k.to_string()];
+        leaf(
+            at("host"),
+            json!(g.host),
+            Ty::Str,
+            "Host name it answers on.",
+        );
+        match &g.tls {
+            Some(Tls::Issuer(i)) => leaf(
+                vec![
+                    "gateways".into(),
+                    camel(&g.name),
+                    "tls".into(),
+                    "issuer".into(),
+                ],
+                json!(i),
+                Ty::Str,
+                "cert-manager ClusterIssuer of its certificate.",
+            ),
+            Some(Tls::Secret(s)) => leaf(
+                vec![
+                    "gateways".into(),
+                    camel(&g.name),
+                    "tls".into(),
+                    "secretName".into(),
+                ],
+                json!(s),
+                Ty::Str,
+                "Secret holding its certificate.",
+            ),
+            None => {}
+        }
+    }
+    for c in &m.configs {
+        let data: Map<String, Value> = c
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), json!(e.value)))
+            .collect();
+        leaf(
+            vec!["configs".into(), camel(&c.name)],
+            Value::Object(data),
+            Ty::Strings,
+            &format!("Entries of the `{}` config.", c.name),
+        );
+    }
+    for s in m
+        .secrets
+        .iter()
+        .filter(|s| s.source == SecretSource::Deploy)
+    {
+        for k in &s.keys {
+            leaf(
+                vec!["secrets".into(), camel(&s.name), k.clone()],
+                json!(""),
+                Ty::Secret,
+                "Required at install: supply it with -f or --set, never in this file.",
+            );
+        }
+    }
+    out
+}
+
+/// The leaves as one tree of maps.
+pub fn tree(leaves: &[Leaf]) -> Value {
+    let mut root = Value::Object(Map::new());
+    for l in leaves {
+        let mut cur = &mut root;
+        for (i, k) in l.path.iter().enumerate() {
+            let Value::Object(m) = cur else {
+                break;
+            };
+            if i + 1 == l.path.len() {
+                m.insert(k.clone(), l.value.clone());
+                break;
+            }
+            cur = m
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+    root
+}
+
+/// What `b` changes of `a`: changed leaves, maps key by key, removed keys as null
+/// (which deletes them in Helm's merge).
+pub fn changes(a: &Value, b: &Value) -> Option<Value> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut out = Map::new();
+            for (k, vb) in y {
+                match x.get(k) {
+                    Some(va) => {
+                        if let Some(d) = changes(va, vb) {
+                            out.insert(k.clone(), d);
+                        }
+                    }
+                    None => {
+                        out.insert(k.clone(), vb.clone());
+                    }
+                }
+            }
+            for k in x.keys().filter(|k| !y.contains_key(*k)) {
+                out.insert(k.clone(), Value::Null);
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        _ if a == b => None,
+        _ => Some(b.clone()),
+    }
+}
+
+/// A JSON Schema (draft 7) of the values: every key typed, no unknown keys.
+pub fn schema(leaves: &[Leaf]) -> Value {
+    let mut root = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {},
+        "required": [],
+    });
+    for l in leaves {
+        let mut cur = &mut root;
+        for (i, k) in l.path.iter().enumerate() {
+            if let Some(req) = cur.get_mut("required").and_then(Value::as_array_mut)
+                && !req.iter().any(|r| r == k)
+                && l.ty != Ty::Secret
+            {
+                req.push(json!(k));
+            }
+            let Some(props) = cur.get_mut("properties").and_then(Value::as_object_mut) else {
+                break;
+            };
+            if i + 1 == l.path.len() {
+                props.insert(k.clone(), leaf_schema(l));
+                break;
+            }
+            cur = props.entry(k.clone()).or_insert_with(|| {
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {},
+                    "required": [],
+                })
+            });
+        }
+    }
+    root
+}
+
+fn leaf_schema(l: &Leaf) -> Value {
+    let mut s = match l.ty {
+        Ty::Int(min) => json!({"type": "integer", "minimum": min}),
+        Ty::IntIn(min, max) => json!({"type": "integer", "minimum": min, "maximum": max}),
+        Ty::BoolConst(b) => json!({"type": "boolean", "const": b}),
+        Ty::Str => json!({"type": "string", "minLength": 1}),
+        Ty::Quantity => json!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
+        }),
+        Ty::Bool => json!({"type": "boolean"}),
+        Ty::Mesh => json!({"type": "string", "enum": ["none", "linkerd", "istio"]}),
+        Ty::Strings => json!({
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        }),
+        Ty::Secret => json!({"type": "string"}),
+    };
+    if let Some(m) = s.as_object_mut() {
+        m.insert("description".into(), json!(l.doc));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_keys_are_camel_case() {
+        assert_eq!(camel("wallet-service"), "walletService");
+        assert_eq!(camel("postgres"), "postgres");
+        assert_eq!(camel("a-b-c"), "aBC");
+    }
+
+    #[test]
+    fn changes_hold_only_what_differs() {
+        let a = json!({"s": {"replicaCount": 1, "image": {"tag": "1"}}, "c": {"x": "1", "y": "2"}});
+        let b = json!({"s": {"replicaCount": 3, "image": {"tag": "1"}}, "c": {"x": "1"}});
+        assert_eq!(
+            changes(&a, &b),
+            Some(json!({"s": {"replicaCount": 3}, "c": {"y": null}}))
+        );
+        assert_eq!(changes(&a, &a), None);
+    }
+}
