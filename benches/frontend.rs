@@ -225,6 +225,8 @@ fn whole_build(n: usize, runs: usize) {
         &[][..],
         &["--env", "prod"][..],
         &["--target", "kustomize"][..],
+        &["--target", "helm"][..],
+        &["--target", "all"][..],
     ] {
         let mut args = vec![
             "build".to_string(),

@@ -461,26 +461,51 @@ impl Objects {
 /// Lowers one environment's model to its objects.
 pub fn lower(m: &Model) -> Objects {
     let cx = labels::Cx::new(m);
-    let mut groups = vec![platform::namespace(&cx), platform::platform(&cx)];
-    if let Some(g) = platform::secrets(&cx) {
-        groups.push(g);
-    }
-    for c in &m.configs {
-        groups.push(platform::config(&cx, c));
-    }
+    let sources = sources(m);
     // Workloads are most of the work and independent of each other.
-    for run in crate::par::runs(&m.workloads, |_, run| {
+    let groups = crate::par::runs(&sources, |_, run| {
         run.iter()
-            .map(|w| workload::group(&cx, w))
+            .filter_map(|s| lower_source(&cx, *s))
             .collect::<Vec<_>>()
-    }) {
-        groups.extend(run);
-    }
-    for g in &m.gateways {
-        groups.push(gateway::group(&cx, g));
-    }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     Objects {
         env: m.env.clone(),
         groups,
+    }
+}
+
+/// What one group of objects is lowered from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Namespace,
+    Platform,
+    Secrets,
+    Config(usize),
+    Workload(usize),
+    Gateway(usize),
+}
+
+/// Every group's source, in output order.
+pub fn sources(m: &Model) -> Vec<Source> {
+    let mut s = vec![Source::Namespace, Source::Platform, Source::Secrets];
+    s.extend((0..m.configs.len()).map(Source::Config));
+    s.extend((0..m.workloads.len()).map(Source::Workload));
+    s.extend((0..m.gateways.len()).map(Source::Gateway));
+    s
+}
+
+/// The group of one source (the secrets have none when no secret comes from Vault).
+pub fn lower_source(cx: &labels::Cx, s: Source) -> Option<Group> {
+    let m = cx.m;
+    match s {
+        Source::Namespace => Some(platform::namespace(cx)),
+        Source::Platform => Some(platform::platform(cx)),
+        Source::Secrets => platform::secrets(cx),
+        Source::Config(i) => m.configs.get(i).map(|c| platform::config(cx, c)),
+        Source::Workload(i) => m.workloads.get(i).map(|w| workload::group(cx, w)),
+        Source::Gateway(i) => m.gateways.get(i).map(|g| gateway::group(cx, g)),
     }
 }

@@ -32,9 +32,6 @@ pub fn root(m: &Model) -> String {
     format!("helm/{}", m.platform.name)
 }
 
-/// An object in the samples: its owning workload, and its value in each sample.
-type Sampled = (Option<String>, Vec<(Samples, Value)>);
-
 /// One object of the chart: its template and when it is there.
 struct Template {
     file: String,
@@ -74,71 +71,33 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
         .map(|w| (w.name.as_str(), values::workload_path(w)))
         .collect();
 
-    // Every object of every sample, by file and identity, in first-seen order.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut variants: HashMap<(String, String), Sampled> = HashMap::new();
-    for (mi, mesh) in MESHES.iter().enumerate() {
-        for (ri, regime) in REGIMES.iter().enumerate() {
-            let objects = lower(&sampler.model(*mesh, *regime));
-            for g in &objects.groups {
-                let owner = match &g.origin {
-                    Origin::Decl(name) if owners.contains_key(name.as_str()) => Some(name.clone()),
-                    _ => None,
-                };
-                for o in &g.objects {
-                    let (api, kind) = o.type_meta();
-                    let id = (g.file.clone(), format!("{api} {kind} {}", o.name()));
-                    let mut v = serde_json::to_value(o).map_err(|e| EmitError::Yaml {
-                        object: id.1.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    helm_additions(
-                        &mut v,
-                        &chart_marker,
-                        &checksums,
-                        &hooks,
-                        &hook,
-                        &hook_policy,
-                    );
-                    let entry = variants.entry(id.clone()).or_insert_with(|| {
-                        order.push(id.clone());
-                        (owner.clone(), Vec::new())
-                    });
-                    entry.1.push((tmpl::sample_bit(mi, ri), v));
-                }
-            }
+    // Every sample of the model, and the templates of each group of objects, on all
+    // cores: a group is lowered in every sample, objects equal in several samples are
+    // compared as typed objects and turned into values once, and the samples of each
+    // object are merged into its template.
+    let models: Vec<Model> = MESHES
+        .iter()
+        .flat_map(|mesh| REGIMES.iter().map(|r| sampler.model(*mesh, *r)))
+        .collect();
+    let cxs: Vec<l::Cx> = models.iter().map(l::Cx::new).collect();
+    let extra = Additions {
+        chart: &chart_marker,
+        checksums: &checksums,
+        hooks: &hooks,
+        hook: &hook,
+        policy: &hook_policy,
+    };
+    let sources = crate::ir::sources(base);
+    let runs = crate::par::runs(&sources, |_, run| {
+        let mut out = Vec::new();
+        for src in run {
+            out.extend(templates_of(*src, &cxs, &sampler, &owners, &extra)?);
         }
-    }
-
-    // One template per object.
+        Ok(out)
+    });
     let mut templates: Vec<Template> = Vec::new();
-    for id in &order {
-        let Some((owner, vs)) = variants.get(id) else {
-            continue;
-        };
-        let owner_path = owner.as_ref().and_then(|o| owners.get(o.as_str()));
-        let refs: Vec<(Samples, &Value)> = vs.iter().map(|(s, v)| (*s, v)).collect();
-        let mask = refs.iter().fold(0, |a, (s, _)| a | s);
-        let unjoinable = || {
-            EmitError::Helm {
-            env: None,
-            object: id.1.clone(),
-            reason: "it differs between meshes or replica settings in a way the chart cannot choose between".into(),
-        }
-        };
-        let cond = tmpl::cond_for(mask, tmpl::ALL, owner_path.map(Vec::as_slice))
-            .ok_or_else(unjoinable)?;
-        let mut node = tmpl::merge(&refs, &sampler.markers, owner_path.map(Vec::as_slice), None)
-            .map_err(|_| unjoinable())?;
-        if id.1.starts_with("v1 ConfigMap ") {
-            tmpl::config_data(&mut node);
-        }
-        templates.push(Template {
-            file: id.0.clone(),
-            cond,
-            node,
-            namespace: id.1.starts_with("v1 Namespace "),
-        });
+    for run in runs {
+        templates.extend(run?);
     }
 
     // Every environment must come out of the chart exactly.
@@ -149,16 +108,102 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     write_chart(base, envs, &templates)
 }
 
+/// The markers of what the chart adds to the objects.
+struct Additions<'a> {
+    chart: &'a str,
+    checksums: &'a HashMap<String, String>,
+    hooks: &'a [&'a str],
+    hook: &'a str,
+    policy: &'a str,
+}
+
+/// The templates of one group of objects, from its lowering in every sample.
+fn templates_of(
+    src: crate::ir::Source,
+    cxs: &[l::Cx],
+    sampler: &Sampler,
+    owners: &HashMap<&str, Vec<String>>,
+    extra: &Additions,
+) -> Result<Vec<Template>, EmitError> {
+    let groups: Vec<Option<crate::ir::Group>> = cxs
+        .iter()
+        .map(|cx| crate::ir::lower_source(cx, src))
+        .collect();
+    let mut order: Vec<(String, String)> = Vec::new();
+    // Per object: its distinct typed forms, each with the samples it stands for.
+    let mut forms: HashMap<(String, String), Vec<(Samples, &crate::ir::Object)>> = HashMap::new();
+    let mut owner: Option<&Vec<String>> = None;
+    for (i, g) in groups.iter().enumerate() {
+        let Some(g) = g else {
+            continue;
+        };
+        if let Origin::Decl(name) = &g.origin {
+            owner = owner.or_else(|| owners.get(name.as_str()));
+        }
+        let bit = tmpl::sample_bit(i / REGIMES.len(), i % REGIMES.len());
+        for o in &g.objects {
+            let (api, kind) = o.type_meta();
+            let id = (g.file.clone(), format!("{api} {kind} {}", o.name()));
+            let f = forms.entry(id.clone()).or_insert_with(|| {
+                order.push(id.clone());
+                Vec::new()
+            });
+            match f.iter_mut().find(|(_, seen)| *seen == o) {
+                Some((mask, _)) => *mask |= bit,
+                None => f.push((bit, o)),
+            }
+        }
+    }
+    let owner_path = owner.map(Vec::as_slice);
+    let mut out = Vec::with_capacity(order.len());
+    for id in order {
+        let Some(f) = forms.get(&id) else {
+            continue;
+        };
+        let mut values = Vec::with_capacity(f.len());
+        for (mask, o) in f {
+            let mut v = serde_json::to_value(o).map_err(|e| EmitError::Yaml {
+                object: id.1.clone(),
+                reason: e.to_string(),
+            })?;
+            helm_additions(&mut v, extra);
+            values.push((*mask, v));
+        }
+        let refs: Vec<(Samples, &Value)> = values.iter().map(|(s, v)| (*s, v)).collect();
+        let mask = refs.iter().fold(0, |a, (s, _)| a | s);
+        let unjoinable = || {
+            EmitError::Helm {
+            env: None,
+            object: id.1.clone(),
+            reason: "it differs between meshes or replica settings in a way the chart cannot choose between".into(),
+        }
+        };
+        let cond = tmpl::cond_for(mask, tmpl::ALL, owner_path).ok_or_else(unjoinable)?;
+        let mut node =
+            tmpl::merge(&refs, &sampler.markers, owner_path, None).map_err(|_| unjoinable())?;
+        if id.1.starts_with("v1 ConfigMap ") {
+            tmpl::config_data(&mut node);
+        }
+        out.push(Template {
+            namespace: id.1.starts_with("v1 Namespace "),
+            file: id.0,
+            cond,
+            node,
+        });
+    }
+    Ok(out)
+}
+
 /// The chart's own additions to an object: the chart label, checksums of the deploy-time
 /// secrets that roll pods, hook annotations for jobs that run before a rollout.
-fn helm_additions(
-    v: &mut Value,
-    chart: &str,
-    checksums: &HashMap<String, String>,
-    hooks: &[&str],
-    hook: &str,
-    policy: &str,
-) {
+fn helm_additions(v: &mut Value, extra: &Additions) {
+    let (chart, checksums, hooks, hook, policy) = (
+        extra.chart,
+        extra.checksums,
+        extra.hooks,
+        extra.hook,
+        extra.policy,
+    );
     let kind = v
         .get("kind")
         .and_then(Value::as_str)
@@ -248,40 +293,48 @@ fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
             s("/metadata/name")
         )
     };
-    let mut rendered: BTreeMap<String, Value> = BTreeMap::new();
-    for t in templates {
-        if ctx.holds(&t.cond)
-            && let Some(v) = ctx.eval(&t.node)
-        {
-            rendered.insert(key(&v), v);
-        }
-    }
+    let rendered: BTreeMap<String, Value> = crate::par::runs(templates, |_, run| {
+        run.iter()
+            .filter(|t| ctx.holds(&t.cond))
+            .filter_map(|t| ctx.eval(&t.node))
+            .map(|v| (key(&v), v))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let failed = |object: String, reason: String| EmitError::Helm {
         env: Some(env.env.clone()),
         object,
         reason,
     };
     let raw = lower(env);
-    let mut seen = 0;
-    for o in raw.iter() {
-        let v = serde_json::to_value(o).map_err(|e| failed(key(&Value::Null), e.to_string()))?;
-        let k = key(&v);
-        match rendered.get(&k) {
-            None => {
-                return Err(failed(
-                    k,
-                    "the chart has no template that renders it".into(),
-                ));
-            }
-            Some(r) => {
-                if let Some(d) = first_difference(&v, r, "") {
-                    return Err(failed(k, d));
+    let objects: Vec<&crate::ir::Object> = raw.iter().collect();
+    let checked = crate::par::runs(&objects, |_, run| {
+        for o in run {
+            let v =
+                serde_json::to_value(o).map_err(|e| failed(key(&Value::Null), e.to_string()))?;
+            let k = key(&v);
+            match rendered.get(&k) {
+                None => {
+                    return Err(failed(
+                        k,
+                        "the chart has no template that renders it".into(),
+                    ));
+                }
+                Some(r) => {
+                    if let Some(d) = first_difference(&v, r, "") {
+                        return Err(failed(k, d));
+                    }
                 }
             }
         }
-        seen += 1;
+        Ok(())
+    });
+    for c in checked {
+        c?;
     }
-    if seen != rendered.len() {
+    if objects.len() != rendered.len() {
         let extra = rendered
             .keys()
             .find(|k| {
@@ -301,6 +354,9 @@ fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
 }
 
 fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    if a == b {
+        return None;
+    }
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for k in x.keys().chain(y.keys()) {
@@ -430,43 +486,13 @@ fn write_chart(
     for t in templates {
         by_file.entry(&t.file).or_default().push(t);
     }
-    for (file, ts) in by_file {
-        let mut p = Printer {
-            chart,
-            out: format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")),
-        };
-        for t in ts {
-            let cond = match (&t.cond, t.namespace) {
-                (Cond::True, false) => None,
-                (Cond::True, true) => Some(".Release.Namespace".to_string()),
-                (c, false) => Some(p.cond(c)),
-                (c, true) => Some(format!("and .Release.Namespace ({})", p.cond(c))),
-            };
-            if let Some(c) = &cond {
-                p.out.push_str(&format!("{{{{- if {c} }}}}\n"));
-            }
-            p.out.push_str("---\n");
-            match &t.node {
-                Node::Map(entries) => p.map(entries, 0),
-                Node::Lit(v @ Value::Object(_)) => {
-                    let entries: Vec<(String, Node, Cond)> = v
-                        .as_object()
-                        .map(|m| {
-                            m.iter()
-                                .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    p.map(&entries, 0);
-                }
-                _ => {}
-            }
-            if cond.is_some() {
-                p.out.push_str("{{- end }}\n");
-            }
-        }
-        files.push(text(format!("{dir}/templates/{file}"), p.out));
-    }
+    let by_file: Vec<(&str, Vec<&Template>)> = by_file.into_iter().collect();
+    let printed = crate::par::runs(&by_file, |_, run| {
+        run.iter()
+            .map(|(file, ts)| text(format!("{dir}/templates/{file}"), print_file(chart, ts)))
+            .collect::<Vec<_>>()
+    });
+    files.extend(printed.into_iter().flatten());
     files.push(text(
         format!("{dir}/templates/_helpers.tpl"),
         helpers(chart),
@@ -484,6 +510,45 @@ fn write_chart(
     ));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// One template file: its objects, each under its condition.
+fn print_file(chart: &str, ts: &[&Template]) -> String {
+    let mut p = Printer {
+        chart,
+        out: format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")),
+    };
+    for t in ts {
+        let cond = match (&t.cond, t.namespace) {
+            (Cond::True, false) => None,
+            (Cond::True, true) => Some(".Release.Namespace".to_string()),
+            (c, false) => Some(p.cond(c)),
+            (c, true) => Some(format!("and .Release.Namespace ({})", p.cond(c))),
+        };
+        if let Some(c) = &cond {
+            p.out.push_str(&format!("{{{{- if {c} }}}}\n"));
+        }
+        p.out.push_str("---\n");
+        match &t.node {
+            Node::Map(entries) => p.map(entries, 0),
+            Node::Lit(v @ Value::Object(_)) => {
+                let entries: Vec<(String, Node, Cond)> = v
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                p.map(&entries, 0);
+            }
+            _ => {}
+        }
+        if cond.is_some() {
+            p.out.push_str("{{- end }}\n");
+        }
+    }
+    p.out
 }
 
 fn is_semver(v: &str) -> bool {

@@ -53,8 +53,26 @@ pub enum Node {
 
 // ---- building --------------------------------------------------------------------
 
+/// Whether a value holds a marker anywhere.
+fn marked(v: &Value, mk: &Markers, key: Option<&str>) -> bool {
+    match v {
+        Value::String(s) => {
+            (key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac")
+                || s.contains("zq7k")
+                || mk.text.contains_key(s.as_str())
+        }
+        Value::Number(n) => n.as_i64().is_some_and(|i| mk.number.contains_key(&i)),
+        Value::Object(m) => m.iter().any(|(k, v)| marked(v, mk, Some(k))),
+        Value::Array(items) => items.iter().any(|i| marked(i, mk, None)),
+        _ => false,
+    }
+}
+
 /// Replaces the markers in a value with the knobs they stand for.
 pub fn subst(v: &Value, mk: &Markers, key: Option<&str>) -> Node {
+    if !marked(v, mk, key) {
+        return Node::Lit(v.clone());
+    }
     match v {
         Value::String(s) => {
             if key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac" {
@@ -76,28 +94,17 @@ pub fn subst(v: &Value, mk: &Markers, key: Option<&str>) -> Node {
             Some(k) => Node::Knob(k.clone()),
             None => Node::Lit(v.clone()),
         },
-        Value::Object(m) => {
-            let entries: Vec<(String, Node, Cond)> = m
-                .iter()
+        Value::Object(m) => Node::Map(
+            m.iter()
                 .map(|(k, v)| (k.clone(), subst(v, mk, Some(k)), Cond::True))
-                .collect();
-            if entries.iter().all(|(_, n, _)| matches!(n, Node::Lit(_))) {
-                Node::Lit(v.clone())
-            } else {
-                Node::Map(entries)
-            }
-        }
-        Value::Array(items) => {
-            let nodes: Vec<(Node, Cond)> = items
+                .collect(),
+        ),
+        Value::Array(items) => Node::List(
+            items
                 .iter()
                 .map(|i| (subst(i, mk, None), Cond::True))
-                .collect();
-            if nodes.iter().all(|(n, _)| matches!(n, Node::Lit(_))) {
-                Node::Lit(v.clone())
-            } else {
-                Node::List(nodes)
-            }
-        }
+                .collect(),
+        ),
         _ => Node::Lit(v.clone()),
     }
 }
@@ -341,7 +348,7 @@ pub struct Ctx<'a> {
     pub namespace: &'a str,
     pub release: &'a str,
     /// Computes a config's ConfigMap name from its entries.
-    pub config_name: &'a dyn Fn(&str, &Value) -> String,
+    pub config_name: &'a (dyn Fn(&str, &Value) -> String + Sync),
 }
 
 impl Ctx<'_> {
