@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod fmt;
 pub mod ir;
 mod par;
 pub mod resolve;

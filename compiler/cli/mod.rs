@@ -5,6 +5,7 @@
 mod build;
 mod check;
 mod explain;
+mod fmt;
 mod fs;
 mod write;
 
@@ -67,6 +68,15 @@ pub enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Rewrite programs in the canonical layout.
+    Fmt {
+        /// The files to format.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Change nothing: list the files that are not formatted, and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Explain a diagnostic code, with an example and its fix.
     Explain {
         /// A code such as E0201.
@@ -105,6 +115,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             format,
             deny_warnings,
         }),
+        Command::Fmt { files, check } => fmt::run(&files, check),
         Command::Explain { code } => explain::run(&code),
     })
 }
