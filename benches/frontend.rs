@@ -268,6 +268,85 @@ fn whole_build(n: usize, runs: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The language server's answer to a keystroke: a one-character edit of the
+/// `n`-service program, timed from `didChange` to the diagnostics it publishes.
+fn lsp_latency(n: usize, runs: usize) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = std::env::temp_dir().join(format!("sorchac-lsp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("platform.sorcha");
+    let text = sorchac::synth::platform(n);
+    std::fs::write(&path, &text).unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+        .arg("lsp")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut send = |v: serde_json::Value| {
+        let body = v.to_string();
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    };
+    let mut recv = || -> serde_json::Value {
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                len = v.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        out.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    };
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+    );
+    recv();
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "sorcha", "version": 1, "text": text}}}),
+    );
+    while recv()["method"] != "textDocument/publishDiagnostics" {}
+    // Change the first service's port back and forth: `8080` -> `8081` -> `8080`.
+    let at = text.find("= 8080").unwrap() + 5;
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut times = Vec::new();
+    for v in 0..runs {
+        let digit = if v % 2 == 0 { "1" } else { "0" };
+        let t = Instant::now();
+        send(
+            serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": v + 2},
+                "contentChanges": [{"range": {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 1}}, "text": digit}]
+            }}),
+        );
+        while recv()["method"] != "textDocument/publishDiagnostics" {}
+        times.push(t.elapsed());
+    }
+    times.sort();
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+    recv();
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "exit"}));
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "language server, keystroke to diagnostics, {n} services: {:.1} / {:.1} ms",
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() / 2].as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--cli") {
@@ -334,6 +413,7 @@ fn main() {
         if n == 1000 {
             phases(&text, runs);
             whole_build(n, 10);
+            lsp_latency(n, 20);
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod emit;
 pub mod fmt;
 pub mod ir;
+pub mod lsp;
 mod par;
 pub mod resolve;
 pub mod schema;

@@ -77,6 +77,8 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server (LSP over stdin and stdout) for editors.
+    Lsp,
     /// Explain a diagnostic code, with an example and its fix.
     Explain {
         /// A code such as E0201.
@@ -116,6 +118,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             deny_warnings,
         }),
         Command::Fmt { files, check } => fmt::run(&files, check),
+        Command::Lsp => crate::lsp::run(),
         Command::Explain { code } => explain::run(&code),
     })
 }
