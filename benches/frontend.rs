@@ -271,7 +271,7 @@ fn whole_build(n: usize, runs: usize) {
 /// The language server's answer to a keystroke: a one-character edit of the
 /// `n`-service program, timed from `didChange` to the diagnostics it publishes.
 fn lsp_latency(n: usize, runs: usize) {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::BufReader;
     let dir = std::env::temp_dir().join(format!("sorchac-lsp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
@@ -287,26 +287,11 @@ fn lsp_latency(n: usize, runs: usize) {
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut send = |v: serde_json::Value| {
-        let body = v.to_string();
-        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        stdin.flush().unwrap();
+        let m: lsp_server::Message = serde_json::from_value(v).unwrap();
+        m.write(&mut stdin).unwrap();
     };
     let mut recv = || -> serde_json::Value {
-        let mut len = 0;
-        loop {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(v) = line.strip_prefix("Content-Length: ") {
-                len = v.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; len];
-        out.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
+        serde_json::to_value(lsp_server::Message::read(&mut out).unwrap().unwrap()).unwrap()
     };
     send(
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),

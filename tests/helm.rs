@@ -110,11 +110,7 @@ fn render(kit: &Path, program: &str) {
         program.replace('/', "_")
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    for f in &out.chart {
-        let p = dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, &f.bytes).unwrap();
-    }
+    common::write_files(&dir, &out.chart);
     let chart = dir.join(&out.chart_dir);
     // Stand-ins for the values an operator supplies at install.
     let mut secrets = String::from("secrets:\n");
@@ -205,26 +201,13 @@ fn render(kit: &Path, program: &str) {
             want.sort();
             assert_eq!(data, want, "{program} {env}: keys of secret `{name}`");
         }
-        let prefix = format!("raw/{env}/");
-        let mut want: BTreeMap<String, Value> = BTreeMap::new();
-        for f in out.raw.iter().filter(|f| f.path.starts_with(&prefix)) {
-            for v in common::documents(std::str::from_utf8(&f.bytes).unwrap()) {
-                want.insert(common::key(&v), v);
-            }
-        }
-        for (k, w) in &want {
-            match got.get(k) {
-                None => problems.push(format!("{program} {env}: {k}: not rendered by the chart")),
-                Some(g) => {
-                    if let Some(d) = common::first_difference(w, g, "") {
-                        problems.push(format!("{program} {env}: {k}: {d}"));
-                    }
-                }
-            }
-        }
-        for k in got.keys().filter(|k| !want.contains_key(*k)) {
-            problems.push(format!("{program} {env}: {k}: not in the raw output"));
-        }
+        let want = common::raw_objects(&out.raw, env);
+        problems.extend(common::differences(
+            &format!("{program} {env}"),
+            "helm",
+            &want,
+            &got,
+        ));
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -302,11 +285,7 @@ fn wrong_values_and_missing_secrets_fail_at_install_with_clear_messages() {
     let out = build("examples/three-tier/platform.sorcha");
     let dir = std::env::temp_dir().join(format!("sorchac-helm-bad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for f in &out.chart {
-        let p = dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, &f.bytes).unwrap();
-    }
+    common::write_files(&dir, &out.chart);
     let chart = dir.join(&out.chart_dir);
     let attempt = |values: &str| {
         let file = dir.join("values-test.yaml");

@@ -99,14 +99,6 @@ fn build(path: &str) -> Output {
     }
 }
 
-fn write(dir: &Path, files: &[OutFile]) {
-    for f in files {
-        let p = dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, &f.bytes).unwrap();
-    }
-}
-
 /// Builds every overlay with kubectl and compares it with the raw output.
 fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
     let out = build(program);
@@ -116,7 +108,7 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
         program.replace('/', "_")
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    write(&dir, &out.kustomize);
+    common::write_files(&dir, &out.kustomize);
     // The operator's env files, with stand-in values.
     for (env, secrets) in &out.deploy {
         for (name, keys) in secrets {
@@ -161,26 +153,13 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
             want.sort();
             assert_eq!(data, want, "{program} {env}: keys of secret `{name}`");
         }
-        let prefix = format!("raw/{env}/");
-        let mut want: BTreeMap<String, Value> = BTreeMap::new();
-        for f in out.raw.iter().filter(|f| f.path.starts_with(&prefix)) {
-            for v in common::documents(std::str::from_utf8(&f.bytes).unwrap()) {
-                want.insert(common::key(&v), v);
-            }
-        }
-        for (k, w) in &want {
-            match got.get(k) {
-                None => problems.push(format!("{program} {env}: {k}: missing from the overlay")),
-                Some(g) => {
-                    if let Some(d) = common::first_difference(w, g, "") {
-                        problems.push(format!("{program} {env}: {k}: {d}"));
-                    }
-                }
-            }
-        }
-        for k in got.keys().filter(|k| !want.contains_key(*k)) {
-            problems.push(format!("{program} {env}: {k}: not in the raw output"));
-        }
+        let want = common::raw_objects(&out.raw, env);
+        problems.extend(common::differences(
+            &format!("{program} {env}"),
+            "kustomize",
+            &want,
+            &got,
+        ));
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

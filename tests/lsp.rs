@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
@@ -41,24 +41,8 @@ impl Server {
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut r = BufReader::new(stdout);
-            loop {
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; len];
-                r.read_exact(&mut body).unwrap();
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+            while let Ok(Some(m)) = lsp_server::Message::read(&mut r) {
+                if tx.send(serde_json::to_value(m).unwrap()).is_err() {
                     return;
                 }
             }
@@ -83,9 +67,8 @@ impl Server {
     }
 
     fn send(&mut self, v: Value) {
-        let body = v.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        let m: lsp_server::Message = serde_json::from_value(v).unwrap();
+        m.write(&mut self.stdin).unwrap();
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -442,7 +425,10 @@ fn a_change_refreshes_the_files_that_import_it() {
     let secrets_uri = s.open(&secrets, &text);
     assert_eq!(s.diagnostics(&secrets_uri), Vec::<Value>::new());
     // Everything published so far is read: a request answered means all came before.
-    s.request("textDocument/documentSymbol", json!({"textDocument": {"uri": secrets_uri}}));
+    s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": secrets_uri}}),
+    );
     s.notes.clear();
     // Renaming a secret in secrets.sorcha breaks its uses in services.sorcha.
     s.notify(

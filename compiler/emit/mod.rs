@@ -49,3 +49,52 @@ pub fn header(comment: &[String], capacity: usize) -> String {
     }
     out
 }
+
+/// Where two values first differ: the path (`.spec.replicas`, `.ports[1]`) and each
+/// side's value there (`None` where it is absent).
+pub fn first_difference<'v>(
+    a: &'v serde_json::Value,
+    b: &'v serde_json::Value,
+) -> Option<(
+    String,
+    Option<&'v serde_json::Value>,
+    Option<&'v serde_json::Value>,
+)> {
+    fn walk<'v>(
+        a: &'v serde_json::Value,
+        b: &'v serde_json::Value,
+        path: &mut String,
+    ) -> Option<(
+        String,
+        Option<&'v serde_json::Value>,
+        Option<&'v serde_json::Value>,
+    )> {
+        use serde_json::Value;
+        if a == b {
+            return None;
+        }
+        let len = path.len();
+        let found = match (a, b) {
+            (Value::Object(x), Value::Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
+                path.truncate(len);
+                path.push('.');
+                path.push_str(k);
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => walk(va, vb, path),
+                    (va, vb) => Some((path.clone(), va, vb)),
+                }
+            }),
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                x.iter().zip(y).enumerate().find_map(|(i, (va, vb))| {
+                    path.truncate(len);
+                    path.push_str(&format!("[{i}]"));
+                    walk(va, vb, path)
+                })
+            }
+            _ => Some((path.clone(), Some(a), Some(b))),
+        };
+        path.truncate(len);
+        found
+    }
+    walk(a, b, &mut String::new())
+}

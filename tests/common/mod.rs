@@ -98,33 +98,48 @@ pub fn key(v: &serde_json::Value) -> String {
     )
 }
 
-/// The first place where `a` and `b` differ, as a path and both values.
-pub fn first_difference(
-    a: &serde_json::Value,
-    b: &serde_json::Value,
-    path: &str,
-) -> Option<String> {
-    match (a, b) {
-        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                let p = format!("{path}.{k}");
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => {
-                        if let Some(d) = first_difference(va, vb, &p) {
-                            return Some(d);
-                        }
-                    }
-                    (va, vb) => return Some(format!("{p}: raw {va:?}, kustomize {vb:?}")),
+/// The objects of `raw/<env>/`, by `key`.
+pub fn raw_objects(
+    raw: &[sorchac::emit::OutFile],
+    env: &str,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let prefix = format!("raw/{env}/");
+    raw.iter()
+        .filter(|f| f.path.starts_with(&prefix))
+        .flat_map(|f| documents(std::str::from_utf8(&f.bytes).unwrap()))
+        .map(|v| (key(&v), v))
+        .collect()
+}
+
+/// Every difference between the raw objects and another target's, by object and field.
+pub fn differences(
+    what: &str,
+    target: &str,
+    want: &std::collections::BTreeMap<String, serde_json::Value>,
+    got: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (k, w) in want {
+        match got.get(k) {
+            None => problems.push(format!("{what}: {k}: missing from the {target} output")),
+            Some(g) => {
+                if let Some((path, a, b)) = sorchac::emit::first_difference(w, g) {
+                    problems.push(format!("{what}: {k}: {path}: raw {a:?}, {target} {b:?}"));
                 }
             }
-            None
         }
-        (serde_json::Value::Array(x), serde_json::Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: raw {a}, kustomize {b}")),
+    }
+    for k in got.keys().filter(|k| !want.contains_key(*k)) {
+        problems.push(format!("{what}: {k}: not in the raw output"));
+    }
+    problems
+}
+
+/// Writes files under a directory.
+pub fn write_files(dir: &std::path::Path, files: &[sorchac::emit::OutFile]) {
+    for f in files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.bytes).unwrap();
     }
 }

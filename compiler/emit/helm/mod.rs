@@ -323,7 +323,7 @@ fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
                     ));
                 }
                 Some(r) => {
-                    if let Some(d) = first_difference(&v, r, "") {
+                    if let Some(d) = first_difference(&v, r) {
                         return Err(failed(k, d));
                     }
                 }
@@ -353,36 +353,16 @@ fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
     Ok(())
 }
 
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    if a == b {
-        return None;
-    }
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                let p = format!("{path}.{k}");
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => {
-                        if let Some(d) = first_difference(va, vb, &p) {
-                            return Some(d);
-                        }
-                    }
-                    (Some(_), None) => return Some(format!("`{p}` is missing from the chart")),
-                    (None, _) => return Some(format!("the chart adds `{p}`")),
-                }
-            }
-            None
+/// The first difference of an environment's object and the chart's, in words.
+fn first_difference(env: &Value, chart: &Value) -> Option<String> {
+    let (path, a, b) = super::first_difference(env, chart)?;
+    Some(match (a, b) {
+        (Some(_), None) => format!("`{path}` is missing from the chart"),
+        (None, _) => format!("the chart adds `{path}`"),
+        (Some(a), Some(b)) => {
+            format!("`{path}` is {a} in the environment but {b} from the chart")
         }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!(
-            "`{path}` is {a} in the environment but {b} from the chart"
-        )),
-    }
+    })
 }
 
 // ---- the chart's files -----------------------------------------------------------
