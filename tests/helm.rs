@@ -190,16 +190,7 @@ fn render(kit: &Path, program: &str) {
             let secret = got
                 .remove(&k)
                 .unwrap_or_else(|| panic!("{program} {env}: no Secret `{name}` rendered"));
-            let mut data: Vec<&String> = secret["data"]
-                .as_object()
-                .or(secret["stringData"].as_object())
-                .unwrap()
-                .keys()
-                .collect();
-            data.sort();
-            let mut want: Vec<&String> = keys.iter().collect();
-            want.sort();
-            assert_eq!(data, want, "{program} {env}: keys of secret `{name}`");
+            common::assert_secret_keys(&secret, keys, &format!("{program} {env}: secret `{name}`"));
         }
         let want = common::raw_objects(&out.raw, env);
         problems.extend(common::differences(

@@ -147,11 +147,7 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
                 "{program} {env}: secret `{name}`: {found:?}"
             );
             let secret = got.remove(&found[0]).unwrap();
-            let mut data: Vec<&String> = secret["data"].as_object().unwrap().keys().collect();
-            data.sort();
-            let mut want: Vec<&String> = keys.iter().collect();
-            want.sort();
-            assert_eq!(data, want, "{program} {env}: keys of secret `{name}`");
+            common::assert_secret_keys(&secret, keys, &format!("{program} {env}: secret `{name}`"));
         }
         let want = common::raw_objects(&out.raw, env);
         problems.extend(common::differences(

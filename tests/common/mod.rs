@@ -143,3 +143,16 @@ pub fn write_files(dir: &std::path::Path, files: &[sorchac::emit::OutFile]) {
         std::fs::write(p, &f.bytes).unwrap();
     }
 }
+
+/// A Secret made from values an operator supplies holds exactly the declared keys.
+pub fn assert_secret_keys(secret: &serde_json::Value, keys: &[String], what: &str) {
+    let data = secret["data"]
+        .as_object()
+        .or(secret["stringData"].as_object())
+        .unwrap_or_else(|| panic!("{what}: no data: {secret}"));
+    let mut have: Vec<&String> = data.keys().collect();
+    have.sort();
+    let mut want: Vec<&String> = keys.iter().collect();
+    want.sort();
+    assert_eq!(have, want, "{what}: keys");
+}
