@@ -31,6 +31,8 @@ pub struct Options<'a> {
     pub out: &'a str,
     pub format: Format,
     pub deny_warnings: bool,
+    /// Compare with the directory instead of writing.
+    pub check: bool,
 }
 
 pub fn run(o: &Options) -> u8 {
@@ -143,6 +145,22 @@ pub fn run(o: &Options) -> u8 {
         .iter()
         .map(|(path, files, keep)| write::Subtree { path, files, keep })
         .collect();
+    if o.check {
+        let stale = write::stale(Path::new(o.out), &trees);
+        let mut out = std::io::stdout().lock();
+        for s in &stale {
+            let _ = writeln!(out, "{s}");
+        }
+        if !stale.is_empty() {
+            eprintln!(
+                "error: {} file(s) in `{}` differ from what the program compiles to; build again and commit the output",
+                stale.len(),
+                o.out
+            );
+            return EXIT_ERRORS;
+        }
+        return EXIT_OK;
+    }
     if let Err(e) = write::replace_trees(Path::new(o.out), &trees) {
         let names: Vec<&str> = outputs.iter().map(|(p, ..)| p.as_str()).collect();
         eprintln!(

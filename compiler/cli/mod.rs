@@ -4,6 +4,7 @@
 
 mod build;
 mod check;
+mod diff;
 mod explain;
 mod fmt;
 mod fs;
@@ -67,6 +68,41 @@ pub enum Command {
         /// Treat warnings as errors (write nothing when there are any).
         #[arg(long)]
         deny_warnings: bool,
+        /// Write nothing: list the files that differ from what is in DIR, and exit 1 if
+        /// any do (for CI: committed output must be up to date).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Compare two versions of a platform's output, object by object, and flag the
+    /// changes that are dangerous to apply.
+    Diff {
+        /// The old side: a `.sorcha` file, a build directory, or `git:REV:path`.
+        old: String,
+        /// The new side, in the same forms.
+        new: String,
+        /// Only this environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// Also compare this target's files (kustomize or helm).
+        #[arg(long, value_enum, default_value = "raw")]
+        target: build::Target,
+        /// How to print the comparison.
+        #[arg(long, value_enum, default_value = "human")]
+        format: diff::DiffFormat,
+        /// Exit 1 when the comparison finds something dangerous.
+        #[arg(long, value_enum)]
+        fail_on: Option<diff::FailOn>,
+    },
+    /// Draw the traffic topology of an environment.
+    Graph {
+        /// The program file.
+        file: String,
+        /// The environment (the first one by default).
+        #[arg(long)]
+        env: Option<String>,
+        /// The picture's format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: diff::GraphFormat,
     },
     /// Rewrite programs in the canonical layout.
     Fmt {
@@ -109,6 +145,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             out,
             format,
             deny_warnings,
+            check,
         } => build::run(&build::Options {
             file: &file,
             target,
@@ -116,7 +153,24 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             out: &out,
             format,
             deny_warnings,
+            check,
         }),
+        Command::Diff {
+            old,
+            new,
+            env,
+            target,
+            format,
+            fail_on,
+        } => diff::run(&diff::Options {
+            old: &old,
+            new: &new,
+            env: env.as_deref(),
+            target,
+            format,
+            fail_on,
+        }),
+        Command::Graph { file, env, format } => diff::graph(&file, env.as_deref(), format),
         Command::Fmt { files, check } => fmt::run(&files, check),
         Command::Lsp => crate::lsp::run(),
         Command::Explain { code } => explain::run(&code),

@@ -151,3 +151,41 @@ fn swap(staging: &Path, target: &Path, parent: &Path, leaf: &str, stamp: &str) -
     }
     Ok(())
 }
+
+/// The files of the trees that are missing, different or left over on disk (the
+/// operator's files aside), as `missing PATH`, `changed PATH`, `extra PATH`.
+pub fn stale(root: &Path, trees: &[Subtree]) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in trees {
+        let mut on_disk = BTreeSet::new();
+        list(&root.join(t.path), root, &mut on_disk);
+        for f in t.files {
+            match std::fs::read(root.join(&f.path)) {
+                Ok(bytes) if bytes == f.bytes => {}
+                Ok(_) => out.push(format!("changed {}", f.path)),
+                Err(_) => out.push(format!("missing {}", f.path)),
+            }
+            on_disk.remove(&f.path);
+        }
+        for extra in on_disk {
+            if !t.keep.contains(&extra) {
+                out.push(format!("extra {extra}"));
+            }
+        }
+    }
+    out
+}
+
+fn list(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            list(&p, root, out);
+        } else if let Ok(rel) = p.strip_prefix(root) {
+            out.insert(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}

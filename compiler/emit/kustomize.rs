@@ -283,6 +283,7 @@ impl Kustomization {
 #[serde(rename_all = "camelCase")]
 struct LabelSet {
     pairs: Labels,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     include_templates: bool,
 }
 
@@ -423,6 +424,14 @@ fn literal_safe(value: &str) -> bool {
     !value.contains(['\n', '\r']) && !quoted
 }
 
+/// Labels split into those only objects carry (the version) and those templates carry
+/// too.
+fn split_labels(all: &Labels) -> (Labels, Labels) {
+    all.iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .partition(|(k, _)| k == l::VERSION)
+}
+
 /// The labels a generated object gets from its generator: its own, less those the
 /// kustomization's `labels` add.
 fn own_labels(o: &Object, common: &Labels) -> Labels {
@@ -457,8 +466,13 @@ fn config_names(m: &Model) -> HashMap<String, String> {
 
 struct Base<'a> {
     model: &'a Model,
-    /// Labels every object carries, whatever the environment.
+    /// Labels every object and template carries, whatever the environment.
     common: Labels,
+    /// Labels only the objects themselves carry: the version, which claim templates and
+    /// a Job's template cannot take (they cannot change once created).
+    meta: Labels,
+    /// Both.
+    all: Labels,
     /// Images whose every use has the same tag: name -> tag.
     images: BTreeMap<String, String>,
     /// What `kubectl kustomize base` gives: the raw objects (ConfigMaps included)
@@ -469,7 +483,8 @@ struct Base<'a> {
 
 impl<'a> Base<'a> {
     fn new(built: Built<'a>) -> Base<'a> {
-        let common = l::platform_labels(built.model);
+        let all = l::platform_labels(built.model);
+        let (meta, common) = split_labels(&all);
         let mut objects = flatten(built.objects);
         let mut tags: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
         for o in &objects {
@@ -509,6 +524,8 @@ impl<'a> Base<'a> {
         Base {
             model: built.model,
             common,
+            meta,
+            all,
             images,
             objects,
             by_id,
@@ -523,9 +540,10 @@ impl<'a> Base<'a> {
     fn strip(&self, o: &Object, unhash: &HashMap<String, String>) -> Object {
         let mut o = o.clone();
         o.metadata_mut().namespace = None;
-        for m in o.label_metas_mut() {
+        for (i, m) in o.label_metas_mut().into_iter().enumerate() {
             if let Some(labels) = m.labels.as_mut() {
-                labels.retain(|k, _| !self.common.contains_key(k) && k != l::INSTANCE);
+                let strip = if i == 0 { &self.all } else { &self.common };
+                labels.retain(|k, _| !strip.contains_key(k) && k != l::INSTANCE);
                 if labels.is_empty() {
                     m.labels = None;
                 }
@@ -546,7 +564,7 @@ impl<'a> Base<'a> {
     fn files(&self) -> Result<Vec<OutFile>, EmitError> {
         let dir = format!("{ROOT}/base");
         let unhash = config_names(self.model);
-        let config_labels = config_labels(&self.objects, self.model, &self.common);
+        let config_labels = config_labels(&self.objects, self.model, &self.all);
         let mut by_file: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
         for o in self.objects.iter().filter(|o| !is_config_map(&o.o)) {
             by_file.entry(&o.file).or_default().push(&o.o);
@@ -568,6 +586,12 @@ impl<'a> Base<'a> {
             pairs: self.common.clone(),
             include_templates: true,
         });
+        if !self.meta.is_empty() {
+            k.labels.push(LabelSet {
+                pairs: self.meta.clone(),
+                include_templates: false,
+            });
+        }
         k.images = self
             .images
             .iter()
@@ -647,8 +671,9 @@ impl<'a> Overlay<'a> {
         let moved = m.platform.namespace != base_ns;
 
         // labels: the instance, and platform labels the environment changes
-        let mut pairs = l::platform_labels(m);
-        pairs.retain(|key, v| base.common.get(key) != Some(v));
+        let mut changed = l::platform_labels(m);
+        changed.retain(|key, v| base.all.get(key) != Some(v));
+        let (meta_pairs, mut pairs) = split_labels(&changed);
         pairs.insert(l::INSTANCE.into(), l::instance(m));
 
         // images: a new tag for every use of an image the base tags
@@ -681,7 +706,7 @@ impl<'a> Overlay<'a> {
             .iter()
             .map(|c| (c.name.as_str(), c.as_ref()))
             .collect();
-        let mut labels_of = config_labels(&self.objects, m, &base.common);
+        let mut labels_of = config_labels(&self.objects, m, &base.all);
         let mut back: HashMap<String, String> = HashMap::new();
         for c in &m.configs {
             let labels = labels_of.remove(&c.name).unwrap_or_default();
@@ -780,9 +805,9 @@ impl<'a> Overlay<'a> {
                 if moved {
                     set_namespace(obj, base_ns);
                 }
-                each_label_map(obj, &mut |labels| {
-                    for key in pairs.keys() {
-                        match base.common.get(key) {
+                let undo = |labels: &mut Labels, keys: &Labels| {
+                    for key in keys.keys() {
+                        match base.all.get(key) {
                             Some(b) => {
                                 labels.insert(key.clone(), b.clone());
                             }
@@ -791,7 +816,14 @@ impl<'a> Overlay<'a> {
                             }
                         }
                     }
-                });
+                };
+                each_label_map(obj, &mut |labels| undo(labels, &pairs));
+                if !meta_pairs.is_empty() {
+                    undo(
+                        obj.metadata_mut().labels.get_or_insert_with(Labels::new),
+                        &meta_pairs,
+                    );
+                }
                 if !retag.is_empty() {
                     each_image(obj, &mut |image| {
                         if let Some((name, _)) = split_image(image)
@@ -853,6 +885,12 @@ impl<'a> Overlay<'a> {
             pairs,
             include_templates: true,
         });
+        if !meta_pairs.is_empty() {
+            k.labels.push(LabelSet {
+                pairs: meta_pairs,
+                include_templates: false,
+            });
+        }
         for (file, objects) in &added {
             k.resources.push(file.clone());
             files.push(objects_file(format!("{}/{file}", self.dir), objects)?);

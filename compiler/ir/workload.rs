@@ -30,7 +30,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::labels::{Cx, backup_name};
+use super::labels::{Cx, VERSION, backup_name};
 use super::{Group, Object, Origin, network};
 use crate::check::model::{
     self as m, Disruption, EnvValue, IntOrPct, JobRun, MountSource, ProbeAction, Protocol,
@@ -572,6 +572,11 @@ fn pod_template(cx: &Cx, w: &Workload) -> PodTemplateSpec {
     };
     let mut labels = cx.labels(&w.name, w.kind.as_str());
     labels.extend(cx.selector(&w.name));
+    // A Job's template cannot change once it exists: it does not carry the version, so
+    // that a new release does not make the Job impossible to apply.
+    if w.kind == Kind::Job && w.schedule.is_none() {
+        labels.remove(VERSION);
+    }
     let spread = w.kind != Kind::Job && w.replicas.max() >= 2;
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
@@ -654,7 +659,13 @@ fn stateful_set(cx: &Cx, w: &Workload, template: PodTemplateSpec) -> StatefulSet
         vec![PersistentVolumeClaim {
             metadata: ObjectMeta {
                 name: Some("data".into()),
-                labels: Some(cx.labels(&w.name, w.kind.as_str())),
+                // Claim templates cannot change: no version label, which every release
+                // would change.
+                labels: Some({
+                    let mut l = cx.labels(&w.name, w.kind.as_str());
+                    l.remove(VERSION);
+                    l
+                }),
                 ..ObjectMeta::default()
             },
             spec: Some(claim_spec(&s.size.text, s.class.as_ref(), false)),
