@@ -152,3 +152,15 @@ fn the_workflow_passes_a_clean_change_and_stops_stale_or_dangerous_ones() {
     assert!(!ok && out.contains("D0103"), "step `{name}` passed:\n{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_documented_workflow_is_the_example_file() {
+    let doc = std::fs::read_to_string("docs/ci.md").unwrap();
+    let file = std::fs::read_to_string("examples/ci/platform.yml").unwrap();
+    let block = doc
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    assert_eq!(block, file);
+}
