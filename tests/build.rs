@@ -251,3 +251,49 @@ fn all_targets_side_by_side_and_env_is_for_raw_only() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A program whose raw and kustomize outputs build, but whose `prod` environment the Helm
+/// chart cannot express: the build fails after two of its three targets.
+const HALF_WAY: &str = "platform p { namespace = \"p\" }\n\nservice api {\n  image  = \"ghcr.io/example/api:1.0.0\"\n  port http = 8080\n  egress = [\"192.168.0.0/16:443\"]\n}\n\nenv prod {\n  api.egress = [\"10.0.0.0/8:443\"]\n}\n";
+
+#[test]
+fn a_build_that_fails_half_way_leaves_the_earlier_output_untouched() {
+    let dir = fresh("half-way");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.sorcha");
+    std::fs::write(
+        &good,
+        HALF_WAY.replace("\nenv prod {\n  api.egress = [\"10.0.0.0/8:443\"]\n}\n", ""),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = sorchac(&["build", good.to_str().unwrap(), "--target", "all"], &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let before = snapshot(&out);
+    let bad = dir.join("bad.sorcha");
+    std::fs::write(&bad, HALF_WAY).unwrap();
+    let o = sorchac(&["build", bad.to_str().unwrap(), "--target", "all"], &out);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the Helm chart cannot express environment `prod`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        snapshot(&out),
+        before,
+        "nothing changed, nothing half written"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("sorchac-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

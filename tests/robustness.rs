@@ -234,3 +234,26 @@ fn pathological_inputs_are_diagnosed_not_fatal() {
     check_invariants(&"\"".repeat(10_001));
     check_invariants("\u{feff}platform p { }\n");
 }
+
+#[test]
+fn a_deep_chain_of_imports_is_diagnosed() {
+    let mut loader =
+        MemoryLoader::new().with("f0.sorcha", "import \"f1.sorcha\"\nplatform p { }\n");
+    for i in 1..2_000 {
+        loader = loader.with(
+            &format!("f{i}.sorcha"),
+            &format!(
+                "import \"f{}.sorcha\"\nconfig c{i} {{ k = \"v\" }}\n",
+                i + 1
+            ),
+        );
+    }
+    let c = sorchac::compile("f0.sorcha", &loader).unwrap();
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "E0804" && d.message.contains("imports nested")),
+        "{:?}",
+        c.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+}

@@ -189,3 +189,61 @@ fn list(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutFile {
+        OutFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_write_that_fails_half_way_leaves_the_old_tree_and_no_staging() {
+        let root = std::env::temp_dir().join(format!("sorchac-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let old = [file("raw/a.yaml", "old a\n"), file("raw/b.yaml", "old b\n")];
+        replace_trees(
+            &root,
+            &[Subtree {
+                path: "raw",
+                files: &old,
+                keep: &[],
+            }],
+        )
+        .unwrap();
+        // The second file cannot be written: a file of that name is also a directory.
+        let new = [
+            file("raw/a.yaml", "new a\n"),
+            file("raw/a.yaml/x.yaml", "x\n"),
+            file("raw/c.yaml", "new c\n"),
+        ];
+        let r = replace_trees(
+            &root,
+            &[Subtree {
+                path: "raw",
+                files: &new,
+                keep: &[],
+            }],
+        );
+        assert!(r.is_err());
+        assert_eq!(
+            std::fs::read_to_string(root.join("raw/a.yaml")).unwrap(),
+            "old a\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("raw/b.yaml")).unwrap(),
+            "old b\n"
+        );
+        assert!(!root.join("raw/c.yaml").exists());
+        let entries: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(entries, vec!["raw".to_string()], "no staging left behind");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -35,6 +35,12 @@ impl MemoryLoader {
         self.files.insert(normalize(path), text.as_bytes().to_vec());
         self
     }
+
+    /// A file of any bytes (not necessarily text).
+    pub fn with_bytes(mut self, path: &str, bytes: Vec<u8>) -> MemoryLoader {
+        self.files.insert(normalize(path), bytes);
+        self
+    }
 }
 
 impl Loader for MemoryLoader {
@@ -200,6 +206,9 @@ fn load_file(
     stack.pop();
 }
 
+/// How many files deep imports may nest.
+pub const MAX_IMPORT_DEPTH: usize = 64;
+
 #[allow(clippy::too_many_arguments)]
 fn import(
     l: &mut Loaded,
@@ -234,6 +243,17 @@ fn import(
         return;
     }
     if done.contains(&target) {
+        return;
+    }
+    if stack.len() >= MAX_IMPORT_DEPTH {
+        diags.push(
+            Diagnostic::new(
+                Code::LIMIT,
+                imp.path.span,
+                format!("imports nested more than {MAX_IMPORT_DEPTH} files deep"),
+            )
+            .with_help("import the files from one place (the file with the platform) instead of in a chain"),
+        );
         return;
     }
     match loader.read(&target) {

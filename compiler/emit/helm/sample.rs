@@ -130,9 +130,9 @@ impl Sampler {
                 Replicas::Fixed(_) => None,
             };
             fixed.push(small(mk.number(value(&path, &["replicaCount"], true))));
-            let (cpu, memory, cooldown) = match &auto {
-                Some(s) => (s.cpu, s.memory, s.cooldown),
-                None => (Some(80), None, 300),
+            let (cpu, memory) = match &auto {
+                Some(s) => (s.cpu, s.memory),
+                None => (Some(80), None),
             };
             range.push(Scale {
                 min: small(mk.number(value(&path, &["autoscaling", "minReplicas"], true))),
@@ -151,7 +151,11 @@ impl Sampler {
                         true,
                     )))
                 }),
-                cooldown,
+                cooldown: small(mk.number(value(
+                    &path,
+                    &["autoscaling", "scaleDownStabilizationSeconds"],
+                    true,
+                ))),
             });
             if w.schedule.is_some() {
                 w.schedule = Some(mk.text(value(&path, &["schedule"], false)));

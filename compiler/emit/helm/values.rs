@@ -177,6 +177,12 @@ pub fn leaves(m: &Model) -> Vec<Leaf> {
                     "Average memory use, as a share of the request, to scale at.",
                 );
             }
+            leaf(
+                at(&["autoscaling", "scaleDownStabilizationSeconds"]),
+                json!(auto.map_or(300, |s| s.cooldown)),
+                Ty::Int(0),
+                "How long load must stay low before replicas are removed, in seconds.",
+            );
         }
         if let Some(s) = &w.schedule {
             leaf(
