@@ -332,8 +332,88 @@ fn lsp_latency(n: usize, runs: usize) {
     );
 }
 
+/// One table of whole processes: for each size, the wall time (median of `runs`) and
+/// peak memory of `check` and of `build` for every target, with the output's size.
+fn process_table(sizes: &[usize]) {
+    println!(
+        "| services | check | build raw | build kustomize | build helm | build all | objects | raw output |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let dir = std::env::temp_dir().join(format!("sorchac-table-{}", std::process::id()));
+    for &n in sizes {
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("platform.sorcha");
+        let text = sorchac::synth::platform(n);
+        std::fs::write(&file, &text).unwrap();
+        let out = dir.join("out");
+        let runs = if n >= 5000 {
+            3
+        } else if n >= 1000 {
+            5
+        } else {
+            10
+        };
+        let mut cells = Vec::new();
+        let commands: [&[&str]; 5] = [
+            &["check"],
+            &["build", "--target", "raw"],
+            &["build", "--target", "kustomize"],
+            &["build", "--target", "helm"],
+            &["build", "--target", "all"],
+        ];
+        for cmd in commands {
+            let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+            args.insert(1, file.display().to_string());
+            if cmd[0] == "build" {
+                args.extend(["-o".to_string(), out.display().to_string()]);
+            }
+            let (_, med) = timed(runs, || {
+                let st = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+                    .args(&args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            });
+            let exe = std::env::current_exe().unwrap();
+            let peak = std::process::Command::new(exe)
+                .arg("--cli")
+                .args(&args)
+                .output()
+                .unwrap();
+            let peak: f64 = String::from_utf8_lossy(&peak.stdout)
+                .lines()
+                .last()
+                .unwrap_or("0")
+                .trim()
+                .parse::<f64>()
+                .unwrap_or(0.0)
+                / 1024.0;
+            cells.push(format!("{:.0} ms, {peak:.0} MiB", med.as_secs_f64() * 1e3));
+        }
+        let (objects, bytes) = build(&text);
+        println!(
+            "| {n} | {} | {objects} | {:.1} MB |",
+            cells.join(" | "),
+            bytes as f64 / 1e6
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--table") {
+        let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        let sizes = if sizes.is_empty() {
+            vec![10, 100, 1000, 5000]
+        } else {
+            sizes
+        };
+        process_table(&sizes);
+        return;
+    }
     if let Some(pos) = args.iter().position(|a| a == "--cli") {
         // The binary's own code path, in this process, to read its peak memory.
         let cli_args =

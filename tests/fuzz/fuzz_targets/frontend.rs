@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for d in &c.diagnostics {
-        assert!(sorchac::diag::codes::REGISTRY.iter().any(|i| i.code == d.code));
+        assert!(
+            sorchac::diag::codes::REGISTRY
+                .iter()
+                .any(|i| i.code == d.code)
+        );
         let file = c.program.sources.get(d.span.source).expect("a known file");
         assert!(d.span.start <= d.span.end && d.span.end as usize <= file.text.len());
     }
