@@ -257,3 +257,27 @@ fn a_deep_chain_of_imports_is_diagnosed() {
         c.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn inputs_that_once_crashed_a_fuzzer_do_not() {
+    for e in std::fs::read_dir("tests/fuzz/regressions").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        let loader = MemoryLoader::new().with_bytes("main.sorcha", bytes.clone());
+        let c = sorchac::compile("main.sorcha", &loader).unwrap();
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            check_invariants(text);
+            let _ = sorchac::fmt::format(sorchac::source::SourceId(0), text);
+        }
+        if !c.has_errors() {
+            for m in &c.checked.envs {
+                sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap();
+            }
+            let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+            let _ = sorchac::emit::helm::files(&c.checked.base, &envs);
+        }
+    }
+}
