@@ -216,8 +216,10 @@ fn a_half_typed_file_never_stops_the_server() {
         s.diagnostics(&uri);
         let h = s.request("textDocument/hover", pos(&uri, 0, 3));
         assert!(h.get("error").is_none(), "{h}");
-        let c = s.request("textDocument/completion", pos(&uri, 1, 40));
-        assert!(c.get("error").is_none(), "{c}");
+        for col in [40, 19, 20, 21, 22] {
+            let c = s.request("textDocument/completion", pos(&uri, 1, col));
+            assert!(c.get("error").is_none(), "{c}");
+        }
     }
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
@@ -446,4 +448,60 @@ fn a_change_refreshes_the_files_that_import_it() {
 #[test]
 fn capabilities() {
     insta::assert_json_snapshot!(sorchac::lsp::capabilities());
+}
+
+mod random {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Text made of the language's pieces, often half typed.
+    fn text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("platform p { namespace = \"p\" }\n".to_string()),
+            Just("service a {\n".to_string()),
+            Just("  image = \"a:1\"\n".to_string()),
+            Just("  port http = 8080\n".to_string()),
+            Just("  calls = [b.".to_string()),
+            Just("  env { X = s.".to_string()),
+            Just("secret s { keys = [k]  from = deploy }\n".to_string()),
+            Just("}\n".to_string()),
+            Just("use std.".to_string()),
+            Just("  scale { min = ".to_string()),
+            Just("\"é😀".to_string()),
+            Just("/* c */".to_string()),
+            Just("${".to_string()),
+            "[ -~]{0,12}".prop_map(|s| s),
+        ];
+        prop::collection::vec(piece, 0..14).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+        #[test]
+        fn no_text_and_no_position_breaks_an_answer(t in text(), line in 0u32..8, col in 0u32..40) {
+            let mut s = sorchac::lsp::Session::new();
+            let uri = format!("file:///nonexistent-sorchac-dir/{}.sorcha", line);
+            s.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "sorcha", "version": 1, "text": t}}));
+            let at = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}});
+            for m in ["textDocument/hover", "textDocument/completion", "textDocument/definition"] {
+                let r = s.request(m, at.clone());
+                prop_assert!(r.get("error").is_none(), "{m}: {r}");
+            }
+            let mut refs = at.clone();
+            refs["context"] = json!({"includeDeclaration": true});
+            prop_assert!(s.request("textDocument/references", refs).get("error").is_none());
+            let doc = json!({"textDocument": {"uri": uri}});
+            for m in ["textDocument/documentSymbol", "textDocument/codeLens"] {
+                let r = s.request(m, doc.clone());
+                prop_assert!(r.get("error").is_none(), "{m}: {r}");
+            }
+            let mut f = doc.clone();
+            f["options"] = json!({"tabSize": 2, "insertSpaces": true});
+            prop_assert!(s.request("textDocument/formatting", f).get("error").is_none());
+            s.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+                {"range": {"start": {"line": line, "character": col}, "end": {"line": line + 1, "character": 0}}, "text": "x"}
+            ]}));
+        }
+    }
 }

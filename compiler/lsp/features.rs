@@ -574,9 +574,11 @@ pub fn completion(
     let a = w.analysis(path);
     // `NAME.`: ports, keys and addresses of a declaration.
     let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-        .map_or(0, |i| i + 1);
-    let word = &before[word_start..];
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = before.get(word_start..).unwrap_or("");
     if let (Some(a), Some((base, _))) = (a, word.rsplit_once('.')) {
         let m = &a.compilation.checked.base;
         let mut out = Vec::new();

@@ -103,6 +103,44 @@ fn serve(connection: &Connection) -> Result<(), String> {
     Ok(())
 }
 
+/// The server without its transport, for tests and embedding: notifications in (the
+/// diagnostics they publish out), requests in, answers out.
+#[derive(Default)]
+pub struct Session {
+    world: World,
+    next: i32,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// A notification; the `publishDiagnostics` parameters it produces.
+    pub fn notify(&mut self, method: &str, params: Value) -> Vec<Value> {
+        notification(
+            &mut self.world,
+            Notification::new(method.to_string(), params),
+        )
+        .into_iter()
+        .filter_map(|p| serde_json::to_value(p).ok())
+        .collect()
+    }
+
+    /// A request; its result, or `{"error": …}`.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let r = request(
+            &mut self.world,
+            Request::new(RequestId::from(self.next), method.to_string(), params),
+        );
+        match r.error {
+            Some(e) => serde_json::json!({"error": e.message}),
+            None => r.result.unwrap_or(Value::Null),
+        }
+    }
+}
+
 fn send(c: &Connection, m: Message) -> Result<(), String> {
     c.sender.send(m).map_err(|e| e.to_string())
 }
