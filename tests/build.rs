@@ -252,39 +252,44 @@ fn all_targets_side_by_side_and_env_is_for_raw_only() {
     );
 }
 
-/// A program whose raw and kustomize outputs build, but whose `prod` environment the Helm
-/// chart cannot express: the build fails after two of its three targets.
-const HALF_WAY: &str = "platform p { namespace = \"p\" }\n\nservice api {\n  image  = \"ghcr.io/example/api:1.0.0\"\n  port http = 8080\n  egress = [\"192.168.0.0/16:443\"]\n}\n\nenv prod {\n  api.egress = [\"10.0.0.0/8:443\"]\n}\n";
-
 #[test]
 fn a_build_that_fails_half_way_leaves_the_earlier_output_untouched() {
-    let dir = fresh("half-way");
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("good.sorcha");
-    std::fs::write(
-        &good,
-        HALF_WAY.replace("\nenv prod {\n  api.egress = [\"10.0.0.0/8:443\"]\n}\n", ""),
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let o = sorchac(&["build", good.to_str().unwrap(), "--target", "all"], &out);
+    let out = fresh("half-way");
+    let o = sorchac(&["build", THREE_TIER, "--target", "all"], &out);
     assert_eq!(
         o.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The Helm chart's directory cannot be made: the build fails after the raw and
+    // kustomize trees are staged.
+    std::fs::remove_dir_all(out.join("helm")).unwrap();
+    std::fs::write(out.join("helm"), "in the way\n").unwrap();
     let before = snapshot(&out);
-    let bad = dir.join("bad.sorcha");
-    std::fs::write(&bad, HALF_WAY).unwrap();
-    let o = sorchac(&["build", bad.to_str().unwrap(), "--target", "all"], &out);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("the Helm chart cannot express environment `prod`"),
+    // A new version of the program, beside its config files.
+    let src = fresh("half-way-src");
+    std::fs::create_dir_all(src.join("config")).unwrap();
+    for e in std::fs::read_dir("examples/three-tier/config").unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, src.join("config").join(p.file_name().unwrap())).unwrap();
+    }
+    let edited = src.join("platform.sorcha");
+    let text = std::fs::read_to_string(THREE_TIER)
+        .unwrap()
+        .replace("\"2.3.1\"", "\"2.4.0\"");
+    std::fs::write(&edited, text).unwrap();
+    let o = sorchac(
+        &["build", edited.to_str().unwrap(), "--target", "all"],
+        &out,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write"));
     assert_eq!(
         snapshot(&out),
         before,

@@ -35,6 +35,8 @@ pub fn root(m: &Model) -> String {
 /// One object of the chart: its template and when it is there.
 struct Template {
     file: String,
+    /// `apiVersion kind name` of the object.
+    key: String,
     cond: Cond,
     node: Node,
     /// The release's own Namespace object: rendered only when there is a namespace
@@ -100,12 +102,128 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
         templates.extend(run?);
     }
 
-    // Every environment must come out of the chart exactly.
-    for env in envs {
-        verify(&templates, env)?;
+    // Every environment must come out of the chart exactly. What values cannot express
+    // (an environment that changes an egress rule, say) is chosen by the environment's
+    // name instead, for those objects only; then every environment is checked again.
+    let mut per_env = false;
+    for pass in 0..2 {
+        let mut all = Vec::new();
+        for env in envs {
+            let found = mismatches(&templates, env, per_env)?;
+            all.extend(found.into_iter().map(|m| (*env, m)));
+        }
+        if all.is_empty() {
+            break;
+        }
+        if pass == 1 {
+            let (env, m) = &all[0];
+            return Err(EmitError::Helm {
+                env: Some(env.env.clone()),
+                object: m.key.clone(),
+                reason: m.reason.clone(),
+            });
+        }
+        per_env = true;
+        for (env, m) in all {
+            by_environment(&mut templates, env, m, &sampler.markers, &extra);
+        }
     }
 
-    write_chart(base, envs, &templates)
+    write_chart(base, envs, &templates, per_env)
+}
+
+/// How an environment's object and the chart's differ.
+struct Mismatch {
+    key: String,
+    reason: String,
+    /// The template that renders it for the environment.
+    template: Option<usize>,
+    /// The environment's object, and its file, when it has one.
+    raw: Option<(Value, String)>,
+}
+
+/// Makes the chart give an environment's object exactly, chosen by the environment's
+/// name: the object as the environment has it (namespace, instance and Helm's own
+/// additions still templated), or its absence.
+fn by_environment(
+    templates: &mut Vec<Template>,
+    env: &Model,
+    m: Mismatch,
+    mk: &sample::Markers,
+    extra: &Additions,
+) {
+    let is_env = Cond::Env(vec![env.env.clone()]);
+    let Some((raw, file)) = m.raw else {
+        // The chart renders an object the environment does not have.
+        if let Some(t) = m.template.and_then(|i| templates.get_mut(i)) {
+            let cond = std::mem::replace(&mut t.cond, Cond::True);
+            t.cond = Cond::And(vec![cond, Cond::Not(Box::new(is_env))]);
+        }
+        return;
+    };
+    let node = env_node(raw, env, mk, extra);
+    let existing = m
+        .template
+        .or_else(|| templates.iter().position(|t| t.key == m.key));
+    match existing.and_then(|i| templates.get_mut(i)) {
+        Some(t) => {
+            let old = std::mem::replace(&mut t.node, Node::Lit(Value::Null));
+            t.node = match old {
+                Node::Choice(mut branches)
+                    if branches.iter().any(|(c, _)| matches!(c, Cond::Env(_))) =>
+                {
+                    let at = branches.len().saturating_sub(1);
+                    branches.insert(at, (is_env.clone(), node));
+                    Node::Choice(branches)
+                }
+                other => Node::Choice(vec![(is_env.clone(), node), (Cond::True, other)]),
+            };
+            let cond = std::mem::replace(&mut t.cond, Cond::True);
+            t.cond = if cond == Cond::True {
+                Cond::True
+            } else {
+                Cond::Or(vec![cond, is_env])
+            };
+        }
+        None => templates.push(Template {
+            namespace: m.key.starts_with("v1 Namespace "),
+            key: m.key,
+            file,
+            cond: is_env,
+            node,
+        }),
+    }
+}
+
+/// An environment's object as a template: its namespace and instance label from the
+/// release, and Helm's own additions.
+fn env_node(mut v: Value, env: &Model, mk: &sample::Markers, extra: &Additions) -> Node {
+    helm_additions(&mut v, extra);
+    let namespace = v.get("kind").and_then(Value::as_str) == Some("Namespace");
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        if namespace {
+            meta.insert("name".into(), json!(mk.namespace));
+        } else if meta.contains_key("namespace") {
+            meta.insert("namespace".into(), json!(mk.namespace));
+        }
+    }
+    fn instance(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m.iter_mut() {
+                    if k == l::INSTANCE && c.as_str() == Some(from) {
+                        *c = json!(to);
+                    } else {
+                        instance(c, from, to);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|c| instance(c, from, to)),
+            _ => {}
+        }
+    }
+    instance(&mut v, &l::instance(env), &mk.instance);
+    tmpl::subst(&v, mk, None)
 }
 
 /// The markers of what the chart adds to the objects.
@@ -186,6 +304,7 @@ fn templates_of(
         }
         out.push(Template {
             namespace: id.1.starts_with("v1 Namespace "),
+            key: id.1.clone(),
             file: id.0,
             cond,
             node,
@@ -254,13 +373,18 @@ fn helm_additions(v: &mut Value, extra: &Additions) {
 }
 
 /// The values of an environment, as a tree.
-fn values_of(m: &Model) -> Value {
-    values::tree(&values::leaves(m))
+fn values_of(m: &Model, per_env: bool) -> Value {
+    values::tree(&values::leaves(m, per_env))
 }
 
-/// Renders the templates with an environment's values and compares with its raw output.
-fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
-    let values = values_of(env);
+/// Renders the templates with an environment's values and compares with its raw output:
+/// every object that comes out differently.
+fn mismatches(
+    templates: &[Template],
+    env: &Model,
+    per_env: bool,
+) -> Result<Vec<Mismatch>, EmitError> {
+    let values = values_of(env, per_env);
     let release = l::instance(env);
     let config_name = |c: &str, data: &Value| {
         let pairs: Vec<(&str, &str)> = data
@@ -293,64 +417,72 @@ fn verify(templates: &[Template], env: &Model) -> Result<(), EmitError> {
             s("/metadata/name")
         )
     };
-    let rendered: BTreeMap<String, Value> = crate::par::runs(templates, |_, run| {
+    let indexed: Vec<(usize, &Template)> = templates.iter().enumerate().collect();
+    let rendered: BTreeMap<String, (usize, Value)> = crate::par::runs(&indexed, |_, run| {
         run.iter()
-            .filter(|t| ctx.holds(&t.cond))
-            .filter_map(|t| ctx.eval(&t.node))
-            .map(|v| (key(&v), v))
+            .filter(|(_, t)| ctx.holds(&t.cond))
+            .filter_map(|(i, t)| ctx.eval(&t.node).map(|v| (key(&v), (*i, v))))
             .collect::<Vec<_>>()
     })
     .into_iter()
     .flatten()
     .collect();
-    let failed = |object: String, reason: String| EmitError::Helm {
-        env: Some(env.env.clone()),
-        object,
-        reason,
-    };
     let raw = lower(env);
-    let objects: Vec<&crate::ir::Object> = raw.iter().collect();
-    let checked = crate::par::runs(&objects, |_, run| {
-        for o in run {
-            let v =
-                serde_json::to_value(o).map_err(|e| failed(key(&Value::Null), e.to_string()))?;
+    let objects: Vec<(&crate::ir::Object, &str)> = raw
+        .groups
+        .iter()
+        .flat_map(|g| g.objects.iter().map(move |o| (o, g.file.as_str())))
+        .collect();
+    let found = crate::par::runs(&objects, |_, run| {
+        let mut out = Vec::new();
+        for (o, file) in run {
+            let v = serde_json::to_value(o).map_err(|e| EmitError::Helm {
+                env: Some(env.env.clone()),
+                object: o.name().to_string(),
+                reason: e.to_string(),
+            })?;
             let k = key(&v);
-            match rendered.get(&k) {
-                None => {
-                    return Err(failed(
-                        k,
-                        "the chart has no template that renders it".into(),
-                    ));
-                }
-                Some(r) => {
-                    if let Some(d) = first_difference(&v, r) {
-                        return Err(failed(k, d));
-                    }
-                }
-            }
+            let (template, reason) = match rendered.get(&k) {
+                None => (
+                    None,
+                    "the chart has no template that renders it".to_string(),
+                ),
+                Some((i, r)) => match first_difference(&v, r) {
+                    Some(d) => (Some(*i), d),
+                    None => continue,
+                },
+            };
+            out.push(Mismatch {
+                key: k,
+                reason,
+                template,
+                raw: Some((v, (*file).to_string())),
+            });
         }
-        Ok(())
+        Ok(out)
     });
-    for c in checked {
-        c?;
+    let mut out = Vec::new();
+    for f in found {
+        out.extend(f?);
     }
-    if objects.len() != rendered.len() {
-        let extra = rendered
-            .keys()
-            .find(|k| {
-                !raw.iter().any(|o| {
-                    let (api, kind) = o.type_meta();
-                    **k == format!("{api} {kind} {}", o.name())
-                })
-            })
-            .cloned()
-            .unwrap_or_default();
-        return Err(failed(
-            extra,
-            "the chart renders it, the environment has no such object".into(),
-        ));
+    let have: std::collections::BTreeSet<String> = objects
+        .iter()
+        .map(|(o, _)| {
+            let (api, kind) = o.type_meta();
+            format!("{api} {kind} {}", o.name())
+        })
+        .collect();
+    for (k, (i, _)) in &rendered {
+        if !have.contains(k) {
+            out.push(Mismatch {
+                key: k.clone(),
+                reason: "the chart renders it, the environment has no such object".into(),
+                template: Some(*i),
+                raw: None,
+            });
+        }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The first difference of an environment's object and the chart's, in words.
@@ -371,6 +503,7 @@ fn write_chart(
     base: &Model,
     envs: &[&Model],
     templates: &[Template],
+    per_env: bool,
 ) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
     let chart = base.platform.name.as_str();
@@ -416,7 +549,7 @@ fn write_chart(
     ));
 
     // values
-    let leaves = values::leaves(base);
+    let leaves = values::leaves(base, per_env);
     let base_values = values::tree(&leaves);
     let docs: HashMap<Vec<String>, &str> = leaves
         .iter()
@@ -441,14 +574,15 @@ fn write_chart(
     );
     write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
     files.push(text(format!("{dir}/values.yaml"), out));
-    let schema = values::schema(&leaves);
+    let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
+    let schema = values::schema(&leaves, &env_names);
     files.push(text(
         format!("{dir}/values.schema.json"),
         serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
     ));
     for env in envs {
-        let changes =
-            values::changes(&base_values, &values_of(env)).unwrap_or(Value::Object(Map::new()));
+        let changes = values::changes(&base_values, &values_of(env, per_env))
+            .unwrap_or(Value::Object(Map::new()));
         let mut out = format!(
             "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
             env.env
@@ -510,25 +644,46 @@ fn print_file(chart: &str, ts: &[&Template]) -> String {
         }
         p.out.push_str("---\n");
         match &t.node {
-            Node::Map(entries) => p.map(entries, 0),
-            Node::Lit(v @ Value::Object(_)) => {
-                let entries: Vec<(String, Node, Cond)> = v
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                p.map(&entries, 0);
+            // An object some environments have in their own form.
+            Node::Choice(branches) => {
+                for (i, (c, b)) in branches.iter().enumerate() {
+                    let head = match (i, c) {
+                        (0, c) => format!("{{{{- if {} }}}}", p.cond(c)),
+                        (_, Cond::True) => "{{- else }}".to_string(),
+                        (_, c) => format!("{{{{- else if {} }}}}", p.cond(c)),
+                    };
+                    p.out.push_str(&head);
+                    p.out.push('\n');
+                    print_object(&mut p, b);
+                }
+                p.out.push_str("{{- end }}\n");
             }
-            _ => {}
+            node => print_object(&mut p, node),
         }
         if cond.is_some() {
             p.out.push_str("{{- end }}\n");
         }
     }
     p.out
+}
+
+/// An object's entries at the top level.
+fn print_object(p: &mut Printer, node: &Node) {
+    match node {
+        Node::Map(entries) => p.map(entries, 0),
+        Node::Lit(v @ Value::Object(_)) => {
+            let entries: Vec<(String, Node, Cond)> = v
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
+                        .collect()
+                })
+                .unwrap_or_default();
+            p.map(&entries, 0);
+        }
+        _ => {}
+    }
 }
 
 fn is_semver(v: &str) -> bool {

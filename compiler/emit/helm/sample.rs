@@ -60,6 +60,8 @@ pub struct Markers {
     next: i64,
     pub namespace: String,
     pub env: String,
+    /// The marker text of the instance label.
+    pub instance: String,
 }
 
 /// Text markers: lower-case letters and digits, so that they are valid wherever a name
@@ -113,8 +115,8 @@ impl Sampler {
         m.platform.namespace = mk.namespace.clone();
         m.env = mk.env.clone();
         // The instance label is the platform's name and the environment's.
-        mk.text
-            .insert(crate::ir::labels::instance(&m), Knob::Instance);
+        mk.instance = crate::ir::labels::instance(&m);
+        mk.text.insert(mk.instance.clone(), Knob::Instance);
         let mut fixed = Vec::new();
         let mut range = Vec::new();
         for w in &mut m.workloads {

@@ -28,6 +28,9 @@ pub enum Cond {
     Regime(Vec<String>, Vec<Regime>),
     And(Vec<Cond>),
     Or(Vec<Cond>),
+    /// The release is one of these environments (`.Values.environment`).
+    Env(Vec<String>),
+    Not(Box<Cond>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -384,6 +387,11 @@ impl Ctx<'_> {
             Cond::Regime(owner, rs) => rs.contains(&self.regime(owner)),
             Cond::And(cs) => cs.iter().all(|c| self.holds(c)),
             Cond::Or(cs) => cs.iter().any(|c| self.holds(c)),
+            Cond::Env(es) => {
+                let env = self.values.get("environment").and_then(Value::as_str);
+                es.iter().any(|e| Some(e.as_str()) == env)
+            }
+            Cond::Not(c) => !self.holds(c),
         }
     }
 
@@ -589,6 +597,17 @@ impl Printer<'_> {
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
+            Cond::Env(es) if es.len() == 1 => {
+                format!("eq .Values.environment {}", go_string(&es[0]))
+            }
+            Cond::Env(es) => format!(
+                "has .Values.environment (list {})",
+                es.iter()
+                    .map(|e| go_string(e))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Cond::Not(c) => format!("not ({})", self.cond(c)),
         }
     }
 

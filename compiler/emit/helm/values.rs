@@ -28,6 +28,8 @@ pub enum Ty {
     Strings,
     /// A secret value: a string, empty until the operator supplies it.
     Secret,
+    /// The name of one of the program's environments, or empty.
+    Environment,
 }
 
 /// One value of the chart.
@@ -83,9 +85,18 @@ pub fn mesh_name(m: Mesh) -> &'static str {
     }
 }
 
-/// Every value of a model, in the order `values.yaml` lists them.
-pub fn leaves(m: &Model) -> Vec<Leaf> {
+/// Every value of a model, in the order `values.yaml` lists them; `per_env` adds the
+/// environment's name, which the parts of the chart no other value describes select on.
+pub fn leaves(m: &Model, per_env: bool) -> Vec<Leaf> {
     let mut out = Vec::new();
+    if per_env {
+        out.push(Leaf {
+            path: vec!["environment".into()],
+            value: json!(if m.env == "base" { "" } else { m.env.as_str() }),
+            ty: Ty::Environment,
+            doc: "The environment this release is (its values-ENV.yaml sets it): what an environment changes that no other value describes is chosen by it.".into(),
+        });
+    }
     let mut leaf = |path: Vec<String>, value: Value, ty: Ty, doc: &str| {
         out.push(Leaf {
             path,
@@ -378,7 +389,7 @@ pub fn changes(a: &Value, b: &Value) -> Option<Value> {
 }
 
 /// A JSON Schema (draft 7) of the values: every key typed, no unknown keys.
-pub fn schema(leaves: &[Leaf]) -> Value {
+pub fn schema(leaves: &[Leaf], envs: &[&str]) -> Value {
     let mut root = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
@@ -399,7 +410,7 @@ pub fn schema(leaves: &[Leaf]) -> Value {
                 break;
             };
             if i + 1 == l.path.len() {
-                props.insert(k.clone(), leaf_schema(l));
+                props.insert(k.clone(), leaf_schema(l, envs));
                 break;
             }
             cur = props.entry(k.clone()).or_insert_with(|| {
@@ -415,7 +426,7 @@ pub fn schema(leaves: &[Leaf]) -> Value {
     root
 }
 
-fn leaf_schema(l: &Leaf) -> Value {
+fn leaf_schema(l: &Leaf, envs: &[&str]) -> Value {
     let mut s = match l.ty {
         Ty::Int(min) => json!({"type": "integer", "minimum": min}),
         Ty::IntIn(min, max) => json!({"type": "integer", "minimum": min, "maximum": max}),
@@ -432,6 +443,11 @@ fn leaf_schema(l: &Leaf) -> Value {
             "additionalProperties": {"type": "string"},
         }),
         Ty::Secret => json!({"type": "string"}),
+        Ty::Environment => {
+            let mut names: Vec<&str> = vec![""];
+            names.extend(envs);
+            json!({"type": "string", "enum": names})
+        }
     };
     if let Some(m) = s.as_object_mut() {
         m.insert("description".into(), json!(l.doc));
