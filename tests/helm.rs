@@ -177,7 +177,7 @@ fn render(kit: &Path, program: &str) {
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         );
-        let mut got: BTreeMap<String, Value> =
+        let got: BTreeMap<String, Value> =
             common::documents(&std::fs::read_to_string(&rendered).unwrap())
                 .into_iter()
                 .map(|mut v| {
@@ -185,19 +185,13 @@ fn render(kit: &Path, program: &str) {
                     (common::key(&v), v)
                 })
                 .collect();
-        for (name, keys) in &out.secrets {
-            let k = format!("v1 Secret {namespace}/{name}");
-            let secret = got
-                .remove(&k)
-                .unwrap_or_else(|| panic!("{program} {env}: no Secret `{name}` rendered"));
-            common::assert_secret_keys(&secret, keys, &format!("{program} {env}: secret `{name}`"));
-        }
-        let want = common::raw_objects(&out.raw, env);
-        problems.extend(common::differences(
+        problems.extend(common::compare_with_raw(
             &format!("{program} {env}"),
             "helm",
-            &want,
-            &got,
+            &out.raw,
+            env,
+            got,
+            &out.secrets,
         ));
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -129,32 +129,18 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
             "{program}: kubectl kustomize overlays/{env} failed:\n{}",
             String::from_utf8_lossy(&built.stderr)
         );
-        let mut got: BTreeMap<String, Value> =
+        let got: BTreeMap<String, Value> =
             common::documents(&String::from_utf8_lossy(&built.stdout))
                 .into_iter()
                 .map(|v| (common::key(&v), v))
                 .collect();
-        // Deploy-time secrets: exactly one Secret each, with the declared keys.
-        for (name, keys) in &out.deploy[env] {
-            let found: Vec<String> = got
-                .keys()
-                .filter(|k| k.starts_with("v1 Secret ") && k.ends_with(&format!("/{name}")))
-                .cloned()
-                .collect();
-            assert_eq!(
-                found.len(),
-                1,
-                "{program} {env}: secret `{name}`: {found:?}"
-            );
-            let secret = got.remove(&found[0]).unwrap();
-            common::assert_secret_keys(&secret, keys, &format!("{program} {env}: secret `{name}`"));
-        }
-        let want = common::raw_objects(&out.raw, env);
-        problems.extend(common::differences(
+        problems.extend(common::compare_with_raw(
             &format!("{program} {env}"),
             "kustomize",
-            &want,
-            &got,
+            &out.raw,
+            env,
+            got,
+            &out.deploy[env],
         ));
     }
     let _ = std::fs::remove_dir_all(&dir);

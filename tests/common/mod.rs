@@ -135,6 +135,30 @@ pub fn differences(
     problems
 }
 
+/// Checks what another target rendered for `env` against `raw/<env>/`: each
+/// deploy-time Secret exactly once with the declared keys (its content is the
+/// operator's), then every other object field by field.
+pub fn compare_with_raw(
+    what: &str,
+    target: &str,
+    raw: &[sorchac::emit::OutFile],
+    env: &str,
+    mut got: std::collections::BTreeMap<String, serde_json::Value>,
+    secrets: &[(String, Vec<String>)],
+) -> Vec<String> {
+    for (name, keys) in secrets {
+        let found: Vec<String> = got
+            .keys()
+            .filter(|k| k.starts_with("v1 Secret ") && k.ends_with(&format!("/{name}")))
+            .cloned()
+            .collect();
+        assert_eq!(found.len(), 1, "{what}: secret `{name}`: {found:?}");
+        let secret = got.remove(&found[0]).unwrap();
+        assert_secret_keys(&secret, keys, &format!("{what}: secret `{name}`"));
+    }
+    differences(what, target, &raw_objects(raw, env), &got)
+}
+
 /// Writes files under a directory.
 pub fn write_files(dir: &std::path::Path, files: &[sorchac::emit::OutFile]) {
     for f in files {
