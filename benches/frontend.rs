@@ -4,6 +4,7 @@
 //!
 //!   cargo bench --bench frontend            # sizes 1, 10, 100, 1000
 //!   cargo bench --bench frontend -- 5000    # other sizes
+//!   cargo bench --bench frontend -- --source 1000 > platform.sorcha   # the input itself
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
@@ -420,6 +421,12 @@ fn main() {
             std::iter::once("sorchac".into()).chain(args[pos + 1..].iter().map(Into::into));
         let _ = sorchac::cli::run(cli_args);
         println!("{}", peak_rss_kib().unwrap_or(0));
+        return;
+    }
+    // `--source N`: print the synthetic program of N services (to profile or inspect it).
+    if let Some(pos) = args.iter().position(|a| a == "--source") {
+        let n: usize = args[pos + 1].parse().unwrap();
+        print!("{}", sorchac::synth::platform(n));
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--child") {

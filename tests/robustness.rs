@@ -14,6 +14,8 @@ use proptest::prelude::*;
 use sorchac::diag::codes::REGISTRY;
 use sorchac::diag::render;
 use sorchac::resolve::MemoryLoader;
+use sorchac::source::SourceId;
+use sorchac::syntax::{ParseCache, parse_file_cached};
 
 fn check_invariants(text: &str) {
     let loader = MemoryLoader::new()
@@ -160,6 +162,11 @@ const SEEDS: &[&str] = &[
 
 /// A real program with a random edit: a range deleted, text inserted, or a range doubled.
 fn mutated() -> impl Strategy<Value = String> {
+    edited().prop_map(|(_, edited)| edited)
+}
+
+/// A real program, and the same with a random edit.
+fn edited() -> impl Strategy<Value = (&'static str, String)> {
     (
         prop::sample::select(SEEDS),
         any::<prop::sample::Index>(),
@@ -184,8 +191,16 @@ fn mutated() -> impl Strategy<Value = String> {
             } else {
                 out.extend(&chars[j..]);
             }
-            out.into_iter().collect()
+            (seed, out.into_iter().collect())
         })
+}
+
+/// The tree and diagnostics of a parse, as text to compare.
+fn parsed(text: &str, cache: Option<&ParseCache>) -> String {
+    format!(
+        "{:?}",
+        parse_file_cached(SourceId(3), text, cache.map(|c| (c, "platform.sorcha")))
+    )
 }
 
 proptest! {
@@ -204,6 +219,16 @@ proptest! {
     #[test]
     fn mutated_programs_never_crash(s in mutated()) {
         check_invariants(&s);
+    }
+
+    /// The language server reuses the trees of unchanged declarations between edits;
+    /// what it gets is exactly what parsing afresh gives, after an edit and after undoing it.
+    #[test]
+    fn reused_trees_are_the_trees_of_a_fresh_parse((seed, edited) in edited()) {
+        let cache = ParseCache::default();
+        prop_assert_eq!(parsed(seed, Some(&cache)), parsed(seed, None));
+        prop_assert_eq!(parsed(&edited, Some(&cache)), parsed(&edited, None));
+        prop_assert_eq!(parsed(seed, Some(&cache)), parsed(seed, None));
     }
 }
 

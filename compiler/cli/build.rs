@@ -199,5 +199,9 @@ pub fn run(o: &Options) -> u8 {
             files.len()
         );
     }
+    // The process ends now: freeing the program and its output piece by piece would
+    // take longer than writing them did, so they are left for the exit to reclaim.
+    std::mem::forget(outputs);
+    std::mem::forget(c);
     EXIT_OK
 }

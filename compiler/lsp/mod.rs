@@ -96,6 +96,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
                     let note = Notification::new(PublishDiagnostics::METHOD.to_string(), p);
                     send(connection, Message::Notification(note))?;
                 }
+                world.free_retired();
             }
             Message::Response(_) => {}
         }
@@ -118,13 +119,15 @@ impl Session {
 
     /// A notification; the `publishDiagnostics` parameters it produces.
     pub fn notify(&mut self, method: &str, params: Value) -> Vec<Value> {
-        notification(
+        let out = notification(
             &mut self.world,
             Notification::new(method.to_string(), params),
         )
         .into_iter()
         .filter_map(|p| serde_json::to_value(p).ok())
-        .collect()
+        .collect();
+        self.world.free_retired();
+        out
     }
 
     /// A request; its result, or `{"error": …}`.

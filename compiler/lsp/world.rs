@@ -16,6 +16,7 @@ use crate::cli::FsLoader;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::resolve::Loader;
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
+use crate::syntax::ParseCache;
 
 /// An open document.
 pub struct Doc {
@@ -57,11 +58,17 @@ pub struct World {
     pub root_of: HashMap<String, String>,
     /// Files that have diagnostics published, by root.
     published: HashMap<String, HashSet<String>>,
+    /// The trees of the declarations parsed last time, reused when unchanged.
+    parsed: ParseCache,
+    /// Analyses replaced by newer ones, freed once the diagnostics are out (freeing a
+    /// large program takes a few milliseconds the user need not wait for).
+    retired: Vec<Analysis>,
 }
 
 /// The documents over the disk.
 struct Overlay<'a> {
     docs: &'a HashMap<String, Doc>,
+    parsed: &'a ParseCache,
 }
 
 impl Loader for Overlay<'_> {
@@ -70,6 +77,10 @@ impl Loader for Overlay<'_> {
             Some(d) => Ok(d.text.clone().into_bytes()),
             None => FsLoader.read(path),
         }
+    }
+
+    fn parse_cache(&self) -> Option<&ParseCache> {
+        Some(self.parsed)
     }
 }
 
@@ -144,7 +155,14 @@ impl World {
     }
 
     fn compile(&self, root: &str, standalone: bool) -> Option<Analysis> {
-        let mut c = crate::compile(root, &Overlay { docs: &self.docs }).ok()?;
+        let mut c = crate::compile(
+            root,
+            &Overlay {
+                docs: &self.docs,
+                parsed: &self.parsed,
+            },
+        )
+        .ok()?;
         if standalone {
             c.diagnostics.retain(|d| {
                 !(d.code == Code::MISSING_FIELD && d.message.contains("no `platform`"))
@@ -188,7 +206,7 @@ impl World {
                 }
                 if let Some(a) = self.compile(&c, false) {
                     let includes = a.files().iter().any(|f| f == path);
-                    self.analyses.insert(c.clone(), a);
+                    self.keep(c.clone(), a);
                     if includes {
                         return (c, false);
                     }
@@ -216,7 +234,7 @@ impl World {
                 self.root_of.insert(f, root.clone());
             }
             out.extend(self.publish(&root, &a));
-            self.analyses.insert(root, a);
+            self.keep(root, a);
         }
         out
     }
@@ -267,6 +285,17 @@ impl World {
         }
         self.published.insert(root.to_string(), now);
         out
+    }
+
+    fn keep(&mut self, root: String, a: Analysis) {
+        if let Some(old) = self.analyses.insert(root, a) {
+            self.retired.push(old);
+        }
+    }
+
+    /// Frees the analyses that newer ones replaced.
+    pub fn free_retired(&mut self) {
+        self.retired.clear();
     }
 
     /// The analysis a file is read through.

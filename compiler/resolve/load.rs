@@ -10,7 +10,7 @@ use crate::diag::suggest::did_you_mean;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceId, SourceMap, Span};
 use crate::syntax::ast::{self, ExprKind, Item};
-use crate::syntax::parse_file;
+use crate::syntax::{ParseCache, parse_file, parse_file_cached};
 
 /// Reads the files of a program. The CLI reads the disk; the language server overlays
 /// open editor buffers; tests serve files from memory.
@@ -18,6 +18,12 @@ pub trait Loader {
     /// The bytes of the file at `path` (a path as the user wrote it, joined with `/`), or
     /// a short reason it cannot be read ("no such file", "is a directory").
     fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+
+    /// Where to keep the trees of parsed declarations between compilations of the same
+    /// files (the language server's); none by default.
+    fn parse_cache(&self) -> Option<&ParseCache> {
+        None
+    }
 }
 
 /// Files served from memory, for tests and embedding.
@@ -175,7 +181,7 @@ fn load_file(
         });
         return;
     }
-    let (file, parse_diags) = parse_file(id, &text);
+    let (file, parse_diags) = parse_file_cached(id, &text, loader.parse_cache().map(|c| (c, path)));
     diags.extend(parse_diags);
     stack.push(path.to_string());
     let index = l.files.len();

@@ -240,3 +240,232 @@ pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
 }
+
+/// Moving a tree parsed from one piece of text to where that text now is: every span
+/// gets `source` and is shifted `by` bytes. The language server keeps the trees of
+/// unchanged declarations between edits and moves them instead of parsing them again.
+pub trait Relocate {
+    fn relocate(&mut self, source: SourceId, by: u32);
+}
+
+impl Relocate for Span {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.source = source;
+        self.start = self.start.saturating_add(by);
+        self.end = self.end.saturating_add(by);
+    }
+}
+
+impl<T: Relocate> Relocate for Option<T> {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        if let Some(x) = self {
+            x.relocate(source, by);
+        }
+    }
+}
+
+impl<T: Relocate> Relocate for Vec<T> {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        for x in self {
+            x.relocate(source, by);
+        }
+    }
+}
+
+impl<T: Relocate> Relocate for Box<T> {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        (**self).relocate(source, by);
+    }
+}
+
+impl Relocate for Ident {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for Path {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.segments.relocate(source, by);
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for Item {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        // Destructured in full, so that a new field cannot be forgotten here.
+        match self {
+            Item::Use(UseDecl { doc: _, path, span }) => {
+                path.relocate(source, by);
+                span.relocate(source, by);
+            }
+            Item::Import(ImportDecl { doc: _, path, span }) => {
+                path.relocate(source, by);
+                span.relocate(source, by);
+            }
+            Item::Template(TemplateDecl {
+                doc: _,
+                name,
+                kind,
+                base,
+                body,
+                span,
+            }) => {
+                name.relocate(source, by);
+                kind.relocate(source, by);
+                base.relocate(source, by);
+                body.relocate(source, by);
+                span.relocate(source, by);
+            }
+            Item::Decl(Decl {
+                doc: _,
+                kind,
+                name,
+                template,
+                body,
+                span,
+            }) => {
+                kind.relocate(source, by);
+                name.relocate(source, by);
+                template.relocate(source, by);
+                body.relocate(source, by);
+                span.relocate(source, by);
+            }
+        }
+    }
+}
+
+impl Relocate for Block {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.entries.relocate(source, by);
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for Entry {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        let Entry { doc: _, kind, span } = self;
+        kind.relocate(source, by);
+        span.relocate(source, by);
+    }
+}
+
+impl Relocate for KeySeg {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        let KeySeg {
+            name: _,
+            span,
+            quoted: _,
+        } = self;
+        span.relocate(source, by);
+    }
+}
+
+impl Relocate for Key {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.segments.relocate(source, by);
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for EntryKind {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        match self {
+            EntryKind::Field { key, value } => {
+                key.relocate(source, by);
+                value.relocate(source, by);
+            }
+            EntryKind::Block { key, block } => {
+                key.relocate(source, by);
+                block.relocate(source, by);
+            }
+            EntryKind::NamedField {
+                key,
+                name,
+                value,
+                block,
+            } => {
+                key.relocate(source, by);
+                name.relocate(source, by);
+                value.relocate(source, by);
+                block.relocate(source, by);
+            }
+            EntryKind::NamedBlock { key, name, block } => {
+                key.relocate(source, by);
+                name.relocate(source, by);
+                block.relocate(source, by);
+            }
+            EntryKind::Route {
+                path,
+                target,
+                block,
+            } => {
+                path.relocate(source, by);
+                target.relocate(source, by);
+                block.relocate(source, by);
+            }
+            EntryKind::Mount { target, at } => {
+                target.relocate(source, by);
+                at.relocate(source, by);
+            }
+            EntryKind::Param { name, ty, default } => {
+                name.relocate(source, by);
+                ty.relocate(source, by);
+                default.relocate(source, by);
+            }
+        }
+    }
+}
+
+impl Relocate for TypeExpr {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        match &mut self.kind {
+            TypeExprKind::Named(n) => n.relocate(source, by),
+            TypeExprKind::List(t) => t.relocate(source, by),
+        }
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for StrLit {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.parts.relocate(source, by);
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for StrPart {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        match self {
+            StrPart::Text(_, span) => span.relocate(source, by),
+            StrPart::Interp(e) => e.relocate(source, by),
+        }
+    }
+}
+
+impl Relocate for Expr {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        match &mut self.kind {
+            ExprKind::Str(s) => s.relocate(source, by),
+            ExprKind::Num(_) | ExprKind::Bool(_) => {}
+            ExprKind::Range(a, b) => {
+                a.relocate(source, by);
+                b.relocate(source, by);
+            }
+            ExprKind::List(items) => items.relocate(source, by),
+            ExprKind::Ref(p) => p.relocate(source, by),
+            ExprKind::Call { name, args } => {
+                name.relocate(source, by);
+                args.relocate(source, by);
+            }
+        }
+        self.span.relocate(source, by);
+    }
+}
+
+impl Relocate for Arg {
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.name.relocate(source, by);
+        self.value.relocate(source, by);
+    }
+}

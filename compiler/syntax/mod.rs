@@ -6,4 +6,4 @@ pub mod ast;
 pub mod chunk;
 mod parser;
 
-pub use parser::{MAX_NESTING, parse_file};
+pub use parser::{MAX_NESTING, ParseCache, parse_file, parse_file_cached};

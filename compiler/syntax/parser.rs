@@ -2,6 +2,9 @@
 //! yields one E0001 and the rest of the file still parses. pest pairs never leave this
 //! module; pest errors are turned into diagnostics with the expected tokens in words.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -19,36 +22,82 @@ pub const MAX_NESTING: usize = 128;
 
 /// Parses a whole file. Never fails: broken chunks are left out and diagnosed.
 pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
+    parse_file_cached(source, text, None)
+}
+
+/// The trees of each file's declarations from its last parse, by their text. A
+/// keystroke changes one declaration; the language server parses that one again and
+/// moves the others' trees to where they now are (see [`Relocate`]).
+#[derive(Default)]
+pub struct ParseCache {
+    files: Mutex<HashMap<String, Chunks>>,
+}
+
+type Chunks = HashMap<Box<str>, Arc<Vec<Item>>>;
+
+/// Like [`parse_file`], reusing from `cache` the trees of declarations of the file at
+/// `path` whose text has not changed. The result is the same as without it.
+pub fn parse_file_cached(
+    source: SourceId,
+    text: &str,
+    cache: Option<(&ParseCache, &str)>,
+) -> (File, Vec<Diagnostic>) {
     let starts = chunk_starts(text);
     let ranges: Vec<(usize, usize)> = starts
         .iter()
         .enumerate()
         .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
         .collect();
-    let parts = crate::par::runs(&ranges, |_, run| parse_chunks(source, text, run));
+    let mut old = cache
+        .and_then(|(c, path)| c.files.lock().ok()?.remove(path))
+        .unwrap_or_default();
+    let known = cache.map(|_| &old);
+    let parts = crate::par::runs(&ranges, |_, run| parse_chunks(source, text, run, known));
     let mut file = File {
         source,
         items: Vec::new(),
     };
     let mut diags = Vec::new();
-    for (items, d) in parts {
+    let mut fresh = Vec::new();
+    for (items, d, f) in parts {
         file.items.extend(items);
         diags.extend(d);
+        fresh.extend(f);
+    }
+    if let Some((c, path)) = cache {
+        let now: HashSet<&str> = ranges.iter().map(|&(s, e)| &text[s..e]).collect();
+        old.retain(|k, _| now.contains(&**k));
+        old.extend(fresh);
+        if let Ok(mut files) = c.files.lock() {
+            files.insert(path.to_string(), old);
+        }
     }
     (file, diags)
 }
 
-/// Parses a run of chunks, each on its own, in order.
+/// Parses a run of chunks: their items, their diagnostics, and (with `known`, the
+/// trees of the file's last parse) the trees of chunks parsed afresh, for next time.
+#[allow(clippy::type_complexity)]
 fn parse_chunks(
     source: SourceId,
     text: &str,
     run: &[(usize, usize)],
-) -> (Vec<Item>, Vec<Diagnostic>) {
+    known: Option<&Chunks>,
+) -> (Vec<Item>, Vec<Diagnostic>, Vec<(Box<str>, Arc<Vec<Item>>)>) {
     let mut items = Vec::new();
     let mut diags = Vec::new();
+    let mut fresh = Vec::new();
     for &(start, end) in run {
         let chunk = &text[start..end];
         if chunk.trim().is_empty() {
+            continue;
+        }
+        let by = u32::try_from(start).unwrap_or(u32::MAX);
+        if let Some(trees) = known.and_then(|k| k.get(chunk)) {
+            items.extend(trees.iter().cloned().map(|mut i| {
+                i.relocate(source, by);
+                i
+            }));
             continue;
         }
         if let Some(at) = too_deep(chunk) {
@@ -63,6 +112,34 @@ fn parse_chunks(
             continue;
         }
         match SorchaParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) if known.is_some() => {
+                // Parsed where the chunk starts at 0, kept when clean, then moved.
+                let mut own = Vec::new();
+                let mut b = Builder {
+                    source,
+                    base: 0,
+                    diags: &mut own,
+                };
+                let trees: Vec<Item> = match pairs.next() {
+                    Some(f) => f.into_inner().filter_map(|p| b.item(p)).collect(),
+                    None => Vec::new(),
+                };
+                let clean = own.is_empty();
+                for mut d in own {
+                    d.span.relocate(source, by);
+                    for l in &mut d.labels {
+                        l.span.relocate(source, by);
+                    }
+                    diags.push(d);
+                }
+                if clean {
+                    fresh.push((Box::from(chunk), Arc::new(trees.clone())));
+                }
+                items.extend(trees.into_iter().map(|mut i| {
+                    i.relocate(source, by);
+                    i
+                }));
+            }
             Ok(mut pairs) => {
                 let mut b = Builder {
                     source,
@@ -80,7 +157,7 @@ fn parse_chunks(
             Err(e) => diags.push(syntax_error(source, text, start, chunk, &e)),
         }
     }
-    (items, diags)
+    (items, diags, fresh)
 }
 
 fn too_deep(chunk: &str) -> Option<usize> {
