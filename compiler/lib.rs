@@ -33,6 +33,8 @@ pub struct Compilation {
     pub program: Program,
     pub checked: Checked,
     pub diagnostics: Vec<Diagnostic>,
+    /// What the check found per declaration, for [`compile_after`] (kept only there).
+    pub memo: Option<check::Memo>,
 }
 
 impl Compilation {
@@ -52,5 +54,27 @@ pub fn compile(root: &str, loader: &dyn Loader) -> Result<Compilation, String> {
         program,
         checked,
         diagnostics,
+        memo: None,
+    })
+}
+
+/// Like [`compile`], for a program compiled before (`prev`) and edited since: the
+/// declarations the edit did not reach are not checked again. The result is the same
+/// as [`compile`]'s, and keeps what the next call needs.
+pub fn compile_after(
+    root: &str,
+    loader: &dyn Loader,
+    prev: Option<&Compilation>,
+) -> Result<Compilation, String> {
+    let mut diags = Diagnostics::new();
+    let program = resolve::resolve(root, loader, &mut diags)?;
+    let reuse = prev.and_then(|c| check::Reuse::plan(&c.program, c.memo.as_ref()?, &program));
+    let (checked, memo) = check::check_reusing(&program, &mut diags, reuse.as_ref(), true);
+    let diagnostics = diag::allow::apply(diags.into_sorted(), &program.sources);
+    Ok(Compilation {
+        program,
+        checked,
+        diagnostics,
+        memo,
     })
 }

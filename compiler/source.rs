@@ -54,6 +54,58 @@ impl Span {
     }
 }
 
+/// Whatever holds spans: syntax trees, checked declarations, diagnostics. The language
+/// server keeps what an edit did not change and moves its spans to where that text now
+/// is, instead of computing it again.
+pub trait Spans {
+    /// Visits every span held.
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F);
+
+    /// Gives every span `source` and shifts it `by` bytes.
+    fn relocate(&mut self, source: SourceId, by: u32) {
+        self.each_span(&mut |s: &mut Span| {
+            s.source = source;
+            s.start = s.start.saturating_add(by);
+            s.end = s.end.saturating_add(by);
+        });
+    }
+}
+
+impl Spans for Span {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(self);
+    }
+}
+
+impl<T: Spans> Spans for Option<T> {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        if let Some(x) = self {
+            x.each_span(f);
+        }
+    }
+}
+
+impl<T: Spans> Spans for Vec<T> {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        for x in self {
+            x.each_span(f);
+        }
+    }
+}
+
+impl<T: Spans> Spans for Box<T> {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        (**self).each_span(f);
+    }
+}
+
+/// Shared values are copied before their spans change (when anything else holds them).
+impl<T: Spans + Clone> Spans for Arc<T> {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        Arc::make_mut(self).each_span(f);
+    }
+}
+
 fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -73,6 +125,8 @@ pub struct SourceFile {
     pub origin: Origin,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Where its declarations start, once the parser has found them.
+    chunks: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// A 1-based line and column.
@@ -95,7 +149,15 @@ impl SourceFile {
             origin,
             text,
             line_starts,
+            chunks: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where the file's declarations start (see `syntax::chunk`), found by `find` the
+    /// first time and kept: parsing finds them, and the language server compares them
+    /// with the last version's after an edit.
+    pub fn chunk_starts(&self, find: impl FnOnce(&str) -> Vec<usize>) -> &[usize] {
+        self.chunks.get_or_init(|| find(&self.text))
     }
 
     /// The name shown in diagnostics: the path, or `<std.NAME>` for the standard library.

@@ -12,15 +12,18 @@ pub mod eval;
 pub mod model;
 pub mod names;
 mod refs;
+pub mod reuse;
 pub mod rules;
 pub mod value;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use eval::{Cx, PortInfo, Tables, Val, View};
 use model::Built;
 pub use model::Model;
+use reuse::Entry;
+pub use reuse::{Memo, Reuse};
 
 use crate::diag::{Diagnostics, Label};
 use crate::resolve::{DeclId, MKey, Program, REnv, Reference};
@@ -49,6 +52,18 @@ struct Result {
 
 /// Checks the program in every environment.
 pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
+    check_reusing(p, diags, None, false).0
+}
+
+/// Checks the program in every environment, reusing what an earlier check found for
+/// declarations an edit did not reach (see [`reuse`]); with `keep`, also returns what
+/// this check found, for the next one.
+pub fn check_reusing(
+    p: &Program,
+    diags: &mut Diagnostics,
+    reuse: Option<&Reuse>,
+    keep: bool,
+) -> (Checked, Option<Memo>) {
     let names: Arc<Vec<String>> = Arc::new(p.decls.iter().map(|d| d.name.name.clone()).collect());
     let base_view = View {
         program: p,
@@ -58,7 +73,16 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
     let tables = build_tables(&base_view, p.decl_ids());
     let platform = platform_of(&base_view, &tables, diags, &mut references);
     let ids: Vec<DeclId> = p.decl_ids().collect();
-    let results = check_decls(&base_view, &tables, &platform, &ids, diags, &mut references);
+    let prev = |id: DeclId| reuse.and_then(|r| r.take(r.base(id), id));
+    let entries = check_decls(&base_view, &tables, &platform, &ids, &prev);
+    let mut memo = keep.then(Memo::default);
+    let results = settle(
+        entries,
+        diags,
+        &mut references,
+        memo.as_mut().map(|m| &mut m.base),
+        &ids,
+    );
     let mut base = assemble("base", platform.clone(), &results, &names, diags);
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
@@ -66,9 +90,11 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
     } else {
         p.envs
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(i, e)| {
                 let mut env_diags = Diagnostics::new();
-                let m = check_env(
+                let prev = |id: DeclId| reuse.and_then(|r| r.take(r.env(i, id), id));
+                let (m, kept) = check_env(
                     p,
                     e,
                     &tables,
@@ -77,7 +103,12 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
                     &names,
                     &mut env_diags,
                     &mut references,
+                    &prev,
+                    keep,
                 );
+                if let Some(memo) = memo.as_mut() {
+                    memo.envs.push(kept);
+                }
                 for mut d in env_diags.into_sorted() {
                     if !diags.contains(&d) {
                         d.labels.push(Label {
@@ -93,10 +124,46 @@ pub fn check(p: &Program, diags: &mut Diagnostics) -> Checked {
     };
     references.sort_by_key(|r| (r.span.source, r.span.start, r.span.end));
     references.dedup_by(|a, b| a.span == b.span && a.target == b.target);
-    Checked {
+    let checked = Checked {
         base,
         envs,
         references,
+    };
+    (checked, memo)
+}
+
+/// Takes the declarations' diagnostics and references (keeping a copy of each entry in
+/// `memo` when asked) and returns their results, in order.
+fn settle(
+    entries: Vec<Entry>,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<Reference>,
+    memo: Option<&mut Vec<Option<Entry>>>,
+    ids: &[DeclId],
+) -> Vec<Result> {
+    match memo {
+        Some(memo) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (e, id) in entries.into_iter().zip(ids) {
+                diags.extend(e.diags.iter().cloned());
+                refs.extend(e.refs.iter().cloned());
+                out.push(e.result.clone());
+                let i = id.0 as usize;
+                if memo.len() <= i {
+                    memo.resize(i + 1, None);
+                }
+                memo[i] = Some(e);
+            }
+            out
+        }
+        None => entries
+            .into_iter()
+            .map(|e| {
+                diags.extend(e.diags);
+                refs.extend(e.refs);
+                e.result
+            })
+            .collect(),
     }
 }
 
@@ -110,7 +177,9 @@ fn check_env(
     names: &Arc<Vec<String>>,
     diags: &mut Diagnostics,
     refs: &mut Vec<Reference>,
-) -> Model {
+    prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
+    keep: bool,
+) -> (Model, HashMap<DeclId, Entry>) {
     let mut decls: Vec<_> = p.decls.iter().collect();
     let patched: BTreeSet<DeclId> = e.patched.iter().map(|(id, _)| *id).collect();
     for (id, d) in &e.patched {
@@ -140,7 +209,21 @@ fn check_env(
             || (registry_changed && view.decl(id).kind.is_workload())
     };
     let ids: Vec<DeclId> = p.decl_ids().filter(|id| recheck(*id)).collect();
-    let mut fresh = check_decls(&view, &tables, &platform, &ids, diags, refs).into_iter();
+    let entries = check_decls(&view, &tables, &platform, &ids, prev);
+    let mut kept = HashMap::new();
+    let fresh = if keep {
+        let mut slots = Vec::new();
+        let fresh = settle(entries, diags, refs, Some(&mut slots), &ids);
+        kept = slots
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((DeclId(u32::try_from(i).ok()?), e?)))
+            .collect();
+        fresh
+    } else {
+        settle(entries, diags, refs, None, &ids)
+    };
+    let mut fresh = fresh.into_iter();
     let mut next = ids.iter().copied().peekable();
     let results: Vec<Result> = p
         .decl_ids()
@@ -152,7 +235,10 @@ fn check_env(
             }
         })
         .collect();
-    assemble(&e.name.name, platform, &results, names, diags)
+    (
+        assemble(&e.name.name, platform, &results, names, diags),
+        kept,
+    )
 }
 
 fn assemble(
@@ -185,32 +271,32 @@ fn platform_of(
     }
 }
 
-/// Checks declarations on several threads; results, diagnostics and references come
-/// back in declaration order.
+/// Checks declarations on several threads, or takes them from `prev` (an earlier check
+/// the edit did not reach); entries come back in declaration order.
 fn check_decls(
     view: &View,
     tables: &Tables,
     platform: &model::Platform,
     ids: &[DeclId],
-    diags: &mut Diagnostics,
-    refs: &mut Vec<Reference>,
-) -> Vec<Result> {
+    prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
+) -> Vec<Entry> {
     let runs = crate::par::runs(ids, |_, run| {
-        let mut d = Diagnostics::new();
-        let mut r = Vec::new();
-        let results: Vec<Result> = run
-            .iter()
-            .map(|id| check_decl(view, tables, platform, *id, &mut d, &mut r))
-            .collect();
-        (results, d, r)
+        run.iter()
+            .map(|id| {
+                prev(*id).unwrap_or_else(|| {
+                    let mut d = Diagnostics::new();
+                    let mut refs = Vec::new();
+                    let result = check_decl(view, tables, platform, *id, &mut d, &mut refs);
+                    Entry {
+                        result,
+                        diags: d.into_sorted(),
+                        refs,
+                    }
+                })
+            })
+            .collect::<Vec<_>>()
     });
-    let mut out = Vec::with_capacity(ids.len());
-    for (results, d, r) in runs {
-        out.extend(results);
-        diags.extend(d.into_sorted());
-        refs.extend(r);
-    }
-    out
+    runs.into_iter().flatten().collect()
 }
 
 fn check_decl(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 pub use super::value::{Bytes, IntOrPct, Millicores, Res, Text, TextPart};
 use crate::resolve::DeclId;
 use crate::schema::Kind;
-use crate::source::Span;
+use crate::source::{Span, Spans};
 
 /// One environment's platform. Declarations an environment does not change are shared
 /// with the other environments' models.
@@ -493,4 +493,71 @@ pub struct Gateway {
     pub routes: Vec<Route>,
     pub span: Span,
     pub host_span: Span,
+}
+
+impl Built {
+    /// Reads every span held (see [`Spans`], which changes them).
+    pub fn each_span_read(&self, f: &mut impl FnMut(Span)) {
+        match self {
+            Built::Workload(w) => {
+                f(w.span);
+                w.calls.iter().for_each(|c| f(c.span));
+                w.spans.values().for_each(|s| f(*s));
+            }
+            Built::Secret(s) => f(s.span),
+            Built::Config(c) => f(c.span),
+            Built::Gateway(g) => {
+                f(g.span);
+                f(g.host_span);
+                g.routes.iter().for_each(|r| f(r.span));
+            }
+            Built::None => {}
+        }
+    }
+}
+
+impl Spans for Built {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        match self {
+            Built::Workload(w) => w.each_span(f),
+            Built::Secret(s) => s.each_span(f),
+            Built::Config(c) => c.each_span(f),
+            Built::Gateway(g) => g.each_span(f),
+            Built::None => {}
+        }
+    }
+}
+
+impl Spans for Workload {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+        for c in &mut self.calls {
+            f(&mut c.span);
+        }
+        for s in self.spans.values_mut() {
+            f(s);
+        }
+    }
+}
+
+impl Spans for Secret {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+    }
+}
+
+impl Spans for Config {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+    }
+}
+
+impl Spans for Gateway {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+        f(&mut self.host_span);
+        for r in &mut self.routes {
+            f(&mut r.span);
+        }
+    }
 }

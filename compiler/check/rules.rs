@@ -24,6 +24,12 @@ pub struct Use {
     pub span: Span,
 }
 
+impl crate::source::Spans for Use {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+    }
+}
+
 pub fn check(m: &Model, uses: &[&Use], diags: &mut Diagnostics) {
     for w in &m.workloads {
         if w.kind != Kind::Job {

@@ -48,6 +48,15 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+impl crate::source::Spans for Diagnostic {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+        for l in &mut self.labels {
+            f(&mut l.span);
+        }
+    }
+}
+
 impl Diagnostic {
     /// A diagnostic with the code's own severity.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {

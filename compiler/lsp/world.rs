@@ -155,14 +155,13 @@ impl World {
     }
 
     fn compile(&self, root: &str, standalone: bool) -> Option<Analysis> {
-        let mut c = crate::compile(
-            root,
-            &Overlay {
-                docs: &self.docs,
-                parsed: &self.parsed,
-            },
-        )
-        .ok()?;
+        // The last analysis of this program lends what an edit did not change.
+        let prev = self.analyses.get(root).map(|a| &a.compilation);
+        let loader = Overlay {
+            docs: &self.docs,
+            parsed: &self.parsed,
+        };
+        let mut c = crate::compile_after(root, &loader, prev).ok()?;
         if standalone {
             c.diagnostics.retain(|d| {
                 !(d.code == Code::MISSING_FIELD && d.message.contains("no `platform`"))

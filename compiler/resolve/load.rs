@@ -10,7 +10,8 @@ use crate::diag::suggest::did_you_mean;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceId, SourceMap, Span};
 use crate::syntax::ast::{self, ExprKind, Item};
-use crate::syntax::{ParseCache, parse_file, parse_file_cached};
+use crate::syntax::chunk::chunk_starts;
+use crate::syntax::{ParseCache, parse_chunked, parse_file, parse_file_cached};
 
 /// Reads the files of a program. The CLI reads the disk; the language server overlays
 /// open editor buffers; tests serve files from memory.
@@ -59,7 +60,7 @@ impl Loader for MemoryLoader {
 }
 
 /// The contents of a `file("...")` call, read at compile time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileRead {
     Text(String),
     Missing(String),
@@ -181,7 +182,11 @@ fn load_file(
         });
         return;
     }
-    let (file, parse_diags) = parse_file_cached(id, &text, loader.parse_cache().map(|c| (c, path)));
+    let cache = loader.parse_cache().map(|c| (c, path));
+    let (file, parse_diags) = match l.sources.get(id) {
+        Some(f) => parse_chunked(id, &text, f.chunk_starts(chunk_starts), cache),
+        None => parse_file_cached(id, &text, cache),
+    };
     diags.extend(parse_diags);
     stack.push(path.to_string());
     let index = l.files.len();

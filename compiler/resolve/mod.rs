@@ -202,6 +202,12 @@ pub struct Reference {
     pub target: Target,
 }
 
+impl crate::source::Spans for Reference {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        f(&mut self.span);
+    }
+}
+
 /// The resolved program: every file, every declaration with its template merged, every
 /// environment's patched declarations.
 #[derive(Debug, Default)]
@@ -520,12 +526,31 @@ fn kind_of(word: &Ident, diags: &mut Diagnostics) -> Option<Kind> {
 /// for `overrides`.
 fn collect_decls(
     p: &mut Program,
-    decls: Vec<(bool, ast::Decl)>,
+    mut decls: Vec<(bool, ast::Decl)>,
     diags: &mut Diagnostics,
 ) -> Vec<ast::Decl> {
+    // The declarations' own blocks, merged on all cores (environments keep theirs).
+    let own: Vec<Option<(MBlock, Diagnostics)>> = crate::par::runs_mut(&mut decls, |_, run| {
+        run.iter_mut()
+            .map(|(in_std, d)| {
+                (!*in_std && d.kind.name != Kind::Env.as_str()).then(|| {
+                    let mut found = Diagnostics::new();
+                    let entries = std::mem::take(&mut d.body.entries);
+                    let span = d.body.span;
+                    (
+                        MBlock::from_ast(ast::Block { entries, span }, &mut found),
+                        found,
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let mut envs: Vec<ast::Decl> = Vec::new();
     let mut env_names: HashMap<String, Span> = HashMap::new();
-    for (in_std, d) in decls {
+    for ((in_std, d), own) in decls.into_iter().zip(own) {
         if in_std {
             diags.push(Diagnostic::new(
                 Code::UNKNOWN_KIND,
@@ -579,7 +604,7 @@ fn collect_decls(
             continue;
         }
         let name = d.name.name.clone();
-        let rd = instantiate(p, kind, d, diags);
+        let rd = instantiate(p, kind, d, own, diags);
         let id = DeclId(p.decls.len() as u32);
         p.by_name.insert(name, id);
         p.decls.push(rd);
@@ -588,9 +613,21 @@ fn collect_decls(
 }
 
 /// Merges a declaration with its template and binds the template's parameters.
-fn instantiate(p: &mut Program, kind: Kind, d: ast::Decl, diags: &mut Diagnostics) -> RDecl {
+fn instantiate(
+    p: &mut Program,
+    kind: Kind,
+    d: ast::Decl,
+    own: Option<(MBlock, Diagnostics)>,
+    diags: &mut Diagnostics,
+) -> RDecl {
     let body_span = d.body.span;
-    let mut own = MBlock::from_ast(d.body, diags);
+    let mut own = match own {
+        Some((block, found)) => {
+            diags.extend(found.into_sorted());
+            block
+        }
+        None => MBlock::from_ast(d.body, diags),
+    };
     let mut rd = RDecl {
         kind,
         name: d.name.clone(),

@@ -1,7 +1,7 @@
 //! The spanned syntax tree of one `.sorcha` file, as written: no names resolved, no
 //! templates merged. Every node carries the span of the text it came from.
 
-use crate::source::{SourceId, Span};
+use crate::source::{SourceId, Span, Spans};
 
 /// A name as written, with its span.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,67 +241,30 @@ pub struct Arg {
     pub value: Expr,
 }
 
-/// Moving a tree parsed from one piece of text to where that text now is: every span
-/// gets `source` and is shifted `by` bytes. The language server keeps the trees of
-/// unchanged declarations between edits and moves them instead of parsing them again.
-pub trait Relocate {
-    fn relocate(&mut self, source: SourceId, by: u32);
-}
-
-impl Relocate for Span {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.source = source;
-        self.start = self.start.saturating_add(by);
-        self.end = self.end.saturating_add(by);
+impl Spans for Ident {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.span.each_span(f);
     }
 }
 
-impl<T: Relocate> Relocate for Option<T> {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        if let Some(x) = self {
-            x.relocate(source, by);
-        }
+impl Spans for Path {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.segments.each_span(f);
+        self.span.each_span(f);
     }
 }
 
-impl<T: Relocate> Relocate for Vec<T> {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        for x in self {
-            x.relocate(source, by);
-        }
-    }
-}
-
-impl<T: Relocate> Relocate for Box<T> {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        (**self).relocate(source, by);
-    }
-}
-
-impl Relocate for Ident {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.span.relocate(source, by);
-    }
-}
-
-impl Relocate for Path {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.segments.relocate(source, by);
-        self.span.relocate(source, by);
-    }
-}
-
-impl Relocate for Item {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for Item {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         // Destructured in full, so that a new field cannot be forgotten here.
         match self {
             Item::Use(UseDecl { doc: _, path, span }) => {
-                path.relocate(source, by);
-                span.relocate(source, by);
+                path.each_span(f);
+                span.each_span(f);
             }
             Item::Import(ImportDecl { doc: _, path, span }) => {
-                path.relocate(source, by);
-                span.relocate(source, by);
+                path.each_span(f);
+                span.each_span(f);
             }
             Item::Template(TemplateDecl {
                 doc: _,
@@ -311,11 +274,11 @@ impl Relocate for Item {
                 body,
                 span,
             }) => {
-                name.relocate(source, by);
-                kind.relocate(source, by);
-                base.relocate(source, by);
-                body.relocate(source, by);
-                span.relocate(source, by);
+                name.each_span(f);
+                kind.each_span(f);
+                base.each_span(f);
+                body.each_span(f);
+                span.each_span(f);
             }
             Item::Decl(Decl {
                 doc: _,
@@ -325,59 +288,59 @@ impl Relocate for Item {
                 body,
                 span,
             }) => {
-                kind.relocate(source, by);
-                name.relocate(source, by);
-                template.relocate(source, by);
-                body.relocate(source, by);
-                span.relocate(source, by);
+                kind.each_span(f);
+                name.each_span(f);
+                template.each_span(f);
+                body.each_span(f);
+                span.each_span(f);
             }
         }
     }
 }
 
-impl Relocate for Block {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.entries.relocate(source, by);
-        self.span.relocate(source, by);
+impl Spans for Block {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.entries.each_span(f);
+        self.span.each_span(f);
     }
 }
 
-impl Relocate for Entry {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for Entry {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         let Entry { doc: _, kind, span } = self;
-        kind.relocate(source, by);
-        span.relocate(source, by);
+        kind.each_span(f);
+        span.each_span(f);
     }
 }
 
-impl Relocate for KeySeg {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for KeySeg {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         let KeySeg {
             name: _,
             span,
             quoted: _,
         } = self;
-        span.relocate(source, by);
+        span.each_span(f);
     }
 }
 
-impl Relocate for Key {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.segments.relocate(source, by);
-        self.span.relocate(source, by);
+impl Spans for Key {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.segments.each_span(f);
+        self.span.each_span(f);
     }
 }
 
-impl Relocate for EntryKind {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for EntryKind {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         match self {
             EntryKind::Field { key, value } => {
-                key.relocate(source, by);
-                value.relocate(source, by);
+                key.each_span(f);
+                value.each_span(f);
             }
             EntryKind::Block { key, block } => {
-                key.relocate(source, by);
-                block.relocate(source, by);
+                key.each_span(f);
+                block.each_span(f);
             }
             EntryKind::NamedField {
                 key,
@@ -385,87 +348,87 @@ impl Relocate for EntryKind {
                 value,
                 block,
             } => {
-                key.relocate(source, by);
-                name.relocate(source, by);
-                value.relocate(source, by);
-                block.relocate(source, by);
+                key.each_span(f);
+                name.each_span(f);
+                value.each_span(f);
+                block.each_span(f);
             }
             EntryKind::NamedBlock { key, name, block } => {
-                key.relocate(source, by);
-                name.relocate(source, by);
-                block.relocate(source, by);
+                key.each_span(f);
+                name.each_span(f);
+                block.each_span(f);
             }
             EntryKind::Route {
                 path,
                 target,
                 block,
             } => {
-                path.relocate(source, by);
-                target.relocate(source, by);
-                block.relocate(source, by);
+                path.each_span(f);
+                target.each_span(f);
+                block.each_span(f);
             }
             EntryKind::Mount { target, at } => {
-                target.relocate(source, by);
-                at.relocate(source, by);
+                target.each_span(f);
+                at.each_span(f);
             }
             EntryKind::Param { name, ty, default } => {
-                name.relocate(source, by);
-                ty.relocate(source, by);
-                default.relocate(source, by);
+                name.each_span(f);
+                ty.each_span(f);
+                default.each_span(f);
             }
         }
     }
 }
 
-impl Relocate for TypeExpr {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for TypeExpr {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         match &mut self.kind {
-            TypeExprKind::Named(n) => n.relocate(source, by),
-            TypeExprKind::List(t) => t.relocate(source, by),
+            TypeExprKind::Named(n) => n.each_span(f),
+            TypeExprKind::List(t) => t.each_span(f),
         }
-        self.span.relocate(source, by);
+        self.span.each_span(f);
     }
 }
 
-impl Relocate for StrLit {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.parts.relocate(source, by);
-        self.span.relocate(source, by);
+impl Spans for StrLit {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.parts.each_span(f);
+        self.span.each_span(f);
     }
 }
 
-impl Relocate for StrPart {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for StrPart {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         match self {
-            StrPart::Text(_, span) => span.relocate(source, by),
-            StrPart::Interp(e) => e.relocate(source, by),
+            StrPart::Text(_, span) => span.each_span(f),
+            StrPart::Interp(e) => e.each_span(f),
         }
     }
 }
 
-impl Relocate for Expr {
-    fn relocate(&mut self, source: SourceId, by: u32) {
+impl Spans for Expr {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
         match &mut self.kind {
-            ExprKind::Str(s) => s.relocate(source, by),
+            ExprKind::Str(s) => s.each_span(f),
             ExprKind::Num(_) | ExprKind::Bool(_) => {}
             ExprKind::Range(a, b) => {
-                a.relocate(source, by);
-                b.relocate(source, by);
+                a.each_span(f);
+                b.each_span(f);
             }
-            ExprKind::List(items) => items.relocate(source, by),
-            ExprKind::Ref(p) => p.relocate(source, by),
+            ExprKind::List(items) => items.each_span(f),
+            ExprKind::Ref(p) => p.each_span(f),
             ExprKind::Call { name, args } => {
-                name.relocate(source, by);
-                args.relocate(source, by);
+                name.each_span(f);
+                args.each_span(f);
             }
         }
-        self.span.relocate(source, by);
+        self.span.each_span(f);
     }
 }
 
-impl Relocate for Arg {
-    fn relocate(&mut self, source: SourceId, by: u32) {
-        self.name.relocate(source, by);
-        self.value.relocate(source, by);
+impl Spans for Arg {
+    fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
+        self.name.each_span(f);
+        self.value.each_span(f);
     }
 }

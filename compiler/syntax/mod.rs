@@ -6,4 +6,4 @@ pub mod ast;
 pub mod chunk;
 mod parser;
 
-pub use parser::{MAX_NESTING, ParseCache, parse_file, parse_file_cached};
+pub use parser::{MAX_NESTING, ParseCache, parse_chunked, parse_file, parse_file_cached};

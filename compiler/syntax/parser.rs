@@ -11,7 +11,7 @@ use pest::iterators::Pair;
 use super::ast::*;
 use super::chunk::chunk_starts;
 use crate::diag::{Code, Diagnostic};
-use crate::source::{SourceId, Span};
+use crate::source::{SourceId, Span, Spans};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/sorcha.pest"]
@@ -27,7 +27,7 @@ pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
 
 /// The trees of each file's declarations from its last parse, by their text. A
 /// keystroke changes one declaration; the language server parses that one again and
-/// moves the others' trees to where they now are (see [`Relocate`]).
+/// moves the others' trees to where they now are (see [`Spans::relocate`]).
 #[derive(Default)]
 pub struct ParseCache {
     files: Mutex<HashMap<String, Chunks>>,
@@ -42,7 +42,16 @@ pub fn parse_file_cached(
     text: &str,
     cache: Option<(&ParseCache, &str)>,
 ) -> (File, Vec<Diagnostic>) {
-    let starts = chunk_starts(text);
+    parse_chunked(source, text, &chunk_starts(text), cache)
+}
+
+/// Like [`parse_file_cached`], with the chunks of `text` already found.
+pub fn parse_chunked(
+    source: SourceId,
+    text: &str,
+    starts: &[usize],
+    cache: Option<(&ParseCache, &str)>,
+) -> (File, Vec<Diagnostic>) {
     let ranges: Vec<(usize, usize)> = starts
         .iter()
         .enumerate()
@@ -126,10 +135,7 @@ fn parse_chunks(
                 };
                 let clean = own.is_empty();
                 for mut d in own {
-                    d.span.relocate(source, by);
-                    for l in &mut d.labels {
-                        l.span.relocate(source, by);
-                    }
+                    d.relocate(source, by);
                     diags.push(d);
                 }
                 if clean {

@@ -1,0 +1,233 @@
+//! Checking an edited program again, reusing what the last check found for the
+//! declarations the edit did not reach. The language server does this after every
+//! keystroke; the result is the same as checking from scratch (a property test holds it
+//! to that).
+//!
+//! An edit changes a run of declarations in one file; the text before it stays where it
+//! was and the text after it moves by the edit's length. A declaration is checked again
+//! when its text changed or it refers to one whose text changed; every other keeps its
+//! model, diagnostics and references, their spans moved with the text. Anything more
+//! than that — a template, the platform, an environment, an import or a `file()` read
+//! changed, or declarations added, removed or renamed — and everything is checked again.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::Result;
+use crate::diag::Diagnostic;
+use crate::resolve::{DeclId, Program, Reference};
+use crate::source::{SourceId, Span, Spans};
+use crate::syntax::chunk::chunk_starts;
+
+/// What checking one declaration gave.
+#[derive(Clone)]
+pub(super) struct Entry {
+    pub result: Result,
+    pub diags: Vec<Diagnostic>,
+    pub refs: Vec<Reference>,
+}
+
+/// The checked declarations of a program, kept for the next check after an edit.
+#[derive(Default)]
+pub struct Memo {
+    /// By declaration, without any environment.
+    pub(super) base: Vec<Option<Entry>>,
+    /// By environment, the declarations it checked itself.
+    pub(super) envs: Vec<HashMap<DeclId, Entry>>,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Memo({} declarations)", self.base.len())
+    }
+}
+
+/// How the text of one edited file moved: unchanged before `kept`, changed up to
+/// `from` (in the old text), moved by `by` bytes from there on.
+#[derive(Clone, Copy, Debug)]
+struct Moved {
+    kept: u32,
+    from: u32,
+    by: i64,
+    /// Where the changed text ends in the new text.
+    to: u32,
+}
+
+/// An earlier check and how the program changed since.
+pub struct Reuse<'a> {
+    memo: &'a Memo,
+    moved: HashMap<SourceId, Moved>,
+    changed: BTreeSet<DeclId>,
+}
+
+impl<'a> Reuse<'a> {
+    /// What can be reused from checking `old` (which gave `memo`) when checking `new`;
+    /// nothing when the edit reaches further than declarations' bodies.
+    pub fn plan(old: &Program, memo: &'a Memo, new: &Program) -> Option<Reuse<'a>> {
+        if old.sources.len() != new.sources.len()
+            || old.decls.len() != new.decls.len()
+            || memo.base.len() != new.decls.len()
+            || old.templates.len() != new.templates.len()
+            || old.envs.len() != new.envs.len()
+            || memo.envs.len() != new.envs.len()
+            || old.platform != new.platform
+            || old.file_reads != new.file_reads
+        {
+            return None;
+        }
+        let same_decls = old
+            .decls
+            .iter()
+            .zip(&new.decls)
+            .all(|(a, b)| a.kind == b.kind && a.name.name == b.name.name);
+        let same_envs = old
+            .envs
+            .iter()
+            .zip(&new.envs)
+            .all(|(a, b)| a.name.name == b.name.name);
+        if !same_decls || !same_envs {
+            return None;
+        }
+        let mut moved = HashMap::new();
+        for ((id, a), (_, b)) in old.sources.iter().zip(new.sources.iter()) {
+            if a.origin != b.origin {
+                return None;
+            }
+            if a.text != b.text {
+                let (ca, cb) = (a.chunk_starts(chunk_starts), b.chunk_starts(chunk_starts));
+                moved.insert(id, edit(&a.text, ca, &b.text, cb)?);
+            }
+        }
+        let reuse = Reuse {
+            memo,
+            moved,
+            changed: BTreeSet::new(),
+        };
+        // Templates, the platform and environments must not be in the changed text.
+        let old_fixed = old
+            .templates
+            .iter()
+            .map(|t| t.span)
+            .chain(old.envs.iter().map(|e| e.span))
+            .chain(old.platform.map(|p| old.decl(p).span));
+        let new_fixed = new
+            .templates
+            .iter()
+            .map(|t| t.span)
+            .chain(new.envs.iter().map(|e| e.span))
+            .chain(new.platform.map(|p| new.decl(p).span));
+        if old_fixed.clone().any(|mut s| !reuse.map(&mut s))
+            || new_fixed.clone().any(|s| reuse.touched(s))
+        {
+            return None;
+        }
+        let changed = new
+            .decl_ids()
+            .filter(|id| reuse.touched(new.decl(*id).span))
+            .collect();
+        Some(Reuse { changed, ..reuse })
+    }
+
+    /// The declarations of the new program whose text changed.
+    pub fn changed(&self) -> &BTreeSet<DeclId> {
+        &self.changed
+    }
+
+    /// Whether a span of the new program overlaps the changed text.
+    fn touched(&self, s: Span) -> bool {
+        match self.moved.get(&s.source) {
+            None => false,
+            Some(m) => s.start < m.to && s.end > m.kept,
+        }
+    }
+
+    /// Moves an old span to where its text now is; false when its text changed.
+    fn map(&self, s: &mut Span) -> bool {
+        let Some(m) = self.moved.get(&s.source) else {
+            return true;
+        };
+        if s.end < m.kept || (s.end == m.kept && s.start < m.kept) {
+            return true;
+        }
+        if s.start > m.from || (s.start == m.from && s.end > m.from) {
+            let shift = |x: u32| u32::try_from(i64::from(x) + m.by).ok();
+            return match (shift(s.start), shift(s.end)) {
+                (Some(a), Some(b)) => {
+                    s.start = a;
+                    s.end = b;
+                    true
+                }
+                _ => false,
+            };
+        }
+        false
+    }
+
+    /// The entry of a declaration the edit did not reach, moved to where it now is.
+    pub(super) fn take(&self, prev: Option<&Entry>, id: DeclId) -> Option<Entry> {
+        let prev = prev?;
+        if self.changed.contains(&id) || prev.result.deps.iter().any(|d| self.changed.contains(d)) {
+            return None;
+        }
+        let mut e = prev.clone();
+        let mut ok = true;
+        let mut f = |s: &mut Span| ok &= self.map(s);
+        // The model is shared with the last check's: copied only when it moves.
+        let mut still = true;
+        e.result.built.each_span_read(&mut |s| {
+            let mut t = s;
+            still &= self.map(&mut t) && t == s;
+        });
+        if !still {
+            e.result.built.each_span(&mut f);
+        }
+        e.result.uses.each_span(&mut f);
+        e.diags.each_span(&mut f);
+        e.refs.each_span(&mut f);
+        ok.then_some(e)
+    }
+
+    pub(super) fn base(&self, id: DeclId) -> Option<&Entry> {
+        self.memo.base.get(id.0 as usize)?.as_ref()
+    }
+
+    pub(super) fn env(&self, env: usize, id: DeclId) -> Option<&Entry> {
+        self.memo.envs.get(env)?.get(&id)
+    }
+}
+
+/// How one file's text changed: the chunks (declarations) both texts begin with and
+/// end with are unchanged; what lies between changed.
+fn edit(old: &str, old_starts: &[usize], new: &str, new_starts: &[usize]) -> Option<Moved> {
+    let chunks = |t: &str, starts: &[usize]| -> Vec<(usize, usize)> {
+        starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(t.len())))
+            .collect()
+    };
+    let (a, b) = (chunks(old, old_starts), chunks(new, new_starts));
+    fn text(t: &str, (s, e): (usize, usize)) -> Option<&str> {
+        t.get(s..e)
+    }
+    let prefix = a
+        .iter()
+        .zip(&b)
+        .take_while(|(x, y)| text(old, **x) == text(new, **y))
+        .count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| text(old, **x) == text(new, **y))
+        .count();
+    let kept = a.get(prefix).map_or(old.len(), |c| c.0);
+    let from = a.get(a.len() - suffix).map_or(old.len(), |c| c.0);
+    let to = b.get(b.len() - suffix).map_or(new.len(), |c| c.0);
+    let by = i64::try_from(new.len()).ok()? - i64::try_from(old.len()).ok()?;
+    Some(Moved {
+        kept: u32::try_from(kept).ok()?,
+        from: u32::try_from(from).ok()?,
+        by,
+        to: u32::try_from(to).ok()?,
+    })
+}

@@ -1,0 +1,154 @@
+//! After an edit, the language server checks again only the declarations the edit
+//! reached and reuses the rest of its last check (`sorchac::compile_after`). What it
+//! gets must be exactly what checking from scratch gives: the same diagnostics, the same
+//! references and the same models, edit after edit.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+use proptest::prelude::*;
+use sorchac::Compilation;
+use sorchac::cli::FsLoader;
+use sorchac::resolve::{Loader, MemoryLoader};
+
+/// What a compilation says, as text to compare.
+fn summary(c: &Compilation) -> String {
+    let mut out = format!("{:#?}\n{:#?}\n", c.diagnostics, c.checked.references);
+    for m in std::iter::once(&c.checked.base).chain(&c.checked.envs) {
+        out.push_str(&format!(
+            "{}: {:#?} {:#?} {:#?} {:#?} {:#?}\n",
+            m.env, m.platform, m.workloads, m.secrets, m.configs, m.gateways
+        ));
+    }
+    out
+}
+
+/// A program's files on disk with one file's text replaced.
+struct Edited<'a> {
+    path: &'a str,
+    text: &'a str,
+}
+
+impl Loader for Edited<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        if path == self.path {
+            Ok(self.text.as_bytes().to_vec())
+        } else {
+            FsLoader.read(path)
+        }
+    }
+}
+
+/// Checks each text of the file at `path` in turn, reusing the last check, and
+/// compares with a fresh check.
+fn holds(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> {
+    let mut prev: Option<Compilation> = None;
+    for text in texts {
+        let memory = MemoryLoader::new().with(path, text.as_str());
+        let edited = Edited { path, text };
+        // A program on the disk with one file edited, or a program held in memory.
+        let loader: &dyn Loader = if root == "platform.sorcha" {
+            &memory
+        } else {
+            &edited
+        };
+        let after = sorchac::compile_after(root, loader, prev.as_ref()).unwrap();
+        let fresh = sorchac::compile(root, loader).unwrap();
+        prop_assert_eq!(summary(&after), summary(&fresh));
+        prev = Some(after);
+    }
+    Ok(())
+}
+
+/// The kind of edit a person makes while typing: one character of a word or number
+/// changed, a character added, or one taken away.
+fn keystrokes(text: String, n: usize) -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            0u8..3,
+            prop::sample::select(vec!['0', '1', '7', 'a', 'x', '-', '"', '}', ' ']),
+        ),
+        1..n,
+    )
+    .prop_map(move |edits| {
+        let mut out = vec![text.clone()];
+        let mut cur: Vec<char> = text.chars().collect();
+        for (at, op, c) in edits {
+            // Mostly inside words and numbers, where typing happens.
+            let spots: Vec<usize> = (0..cur.len())
+                .filter(|i| cur[*i].is_ascii_alphanumeric())
+                .collect();
+            let i = if spots.is_empty() {
+                at.index(cur.len() + 1)
+            } else {
+                spots[at.index(spots.len())]
+            };
+            match op {
+                0 if i < cur.len() => cur[i] = c,
+                1 => cur.insert(i.min(cur.len()), c),
+                _ if i < cur.len() => {
+                    cur.remove(i);
+                }
+                _ => cur.push(c),
+            }
+            out.push(cur.iter().collect());
+        }
+        out
+    })
+}
+
+fn synthetic() -> String {
+    sorchac::synth::platform(40)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A platform with environments that override scaling and storage.
+    #[test]
+    fn synthetic_platform(texts in keystrokes(synthetic(), 6)) {
+        holds("platform.sorcha", "platform.sorcha", &texts)?;
+    }
+
+    /// The Sorcha example: templates from the standard library, imports, file reads;
+    /// the services file edited.
+    #[test]
+    fn sorcha_example(texts in keystrokes(
+        std::fs::read_to_string("examples/sorcha/services.sorcha").unwrap(), 6)) {
+        holds("examples/sorcha/platform.sorcha", "examples/sorcha/services.sorcha", &texts)?;
+    }
+
+    /// The language's own examples: templates in the same file as what uses them.
+    #[test]
+    fn spec_examples(texts in keystrokes(
+        std::fs::read_to_string("tests/spec/platform.sorcha").unwrap(), 6)) {
+        holds("tests/spec/platform.sorcha", "tests/spec/platform.sorcha", &texts)?;
+    }
+}
+
+/// Most keystrokes reach one declaration: everything else is reused, and the result is
+/// still that of a fresh check.
+#[test]
+fn an_edit_inside_one_declaration_is_checked_alone() {
+    let text = sorchac::synth::platform(40);
+    let root = "platform.sorcha";
+    let at = text.find("= 8080").unwrap() + 5;
+    let edited = format!("{}1{}", &text[..at], &text[at + 1..]);
+    let first =
+        sorchac::compile_after(root, &MemoryLoader::new().with(root, text.as_str()), None).unwrap();
+    let loader = MemoryLoader::new().with(root, edited.as_str());
+    let after = sorchac::compile_after(root, &loader, Some(&first)).unwrap();
+    let plan =
+        sorchac::check::Reuse::plan(&first.program, first.memo.as_ref().unwrap(), &after.program)
+            .expect("an edit inside a service can reuse the last check");
+    assert_eq!(plan.changed().len(), 1, "one declaration changed");
+    assert_eq!(
+        summary(&after),
+        summary(&sorchac::compile(root, &loader).unwrap())
+    );
+}
