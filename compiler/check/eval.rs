@@ -4,6 +4,7 @@
 //! References are bound here (E0101, E0403, E0501) and recorded for the editor.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::model::{Egress, Probe, SecretSource, Subject, Tls, VaultStore};
 use super::names;
@@ -72,10 +73,11 @@ impl PortInfo {
 /// What every declaration can see of the others, computed before checking them.
 #[derive(Debug, Default, Clone)]
 pub struct Tables {
-    pub ports: HashMap<DeclId, Vec<PortInfo>>,
-    pub secret_keys: HashMap<DeclId, Vec<String>>,
+    // Shared: every environment's tables start as a copy of the base program's.
+    pub ports: HashMap<DeclId, Arc<Vec<PortInfo>>>,
+    pub secret_keys: HashMap<DeclId, Arc<Vec<String>>>,
     pub live_secrets: BTreeSet<DeclId>,
-    pub config_keys: HashMap<DeclId, Vec<String>>,
+    pub config_keys: HashMap<DeclId, Arc<Vec<String>>>,
 }
 
 impl Tables {

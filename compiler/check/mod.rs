@@ -83,7 +83,7 @@ pub fn check_reusing(
         memo.as_mut().map(|m| &mut m.base),
         &ids,
     );
-    let mut base = assemble("base", platform.clone(), &results, &names, diags);
+    let mut base = assemble("base", platform.clone(), results.iter(), &names, diags);
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
         vec![base.clone()]
@@ -223,38 +223,37 @@ fn check_env(
     } else {
         settle(entries, diags, refs, None, &ids)
     };
-    let mut fresh = fresh.into_iter();
+    // The environment's declarations: the ones checked here, the base's for the rest.
+    let mut fresh = fresh.iter();
     let mut next = ids.iter().copied().peekable();
-    let results: Vec<Result> = p
+    let results: Vec<&Result> = p
         .decl_ids()
-        .map(|id| {
-            if next.next_if_eq(&id).is_some() {
-                fresh.next().unwrap_or_else(|| base[id.0 as usize].clone())
-            } else {
-                base[id.0 as usize].clone()
-            }
+        .zip(base)
+        .map(|(id, b)| match next.next_if_eq(&id) {
+            Some(_) => fresh.next().unwrap_or(b),
+            None => b,
         })
         .collect();
     (
-        assemble(&e.name.name, platform, &results, names, diags),
+        assemble(&e.name.name, platform, results.into_iter(), names, diags),
         kept,
     )
 }
 
-fn assemble(
+fn assemble<'r>(
     env: &str,
     platform: model::Platform,
-    results: &[Result],
+    results: impl Iterator<Item = &'r Result> + Clone,
     names: &Arc<Vec<String>>,
     diags: &mut Diagnostics,
 ) -> Model {
     let m = Model::new(
         env.to_string(),
         platform,
-        results.iter().map(|r| r.built.clone()),
+        results.clone().map(|r| r.built.clone()),
         names.clone(),
     );
-    let uses: Vec<&rules::Use> = results.iter().flat_map(|r| r.uses.iter()).collect();
+    let uses: Vec<&rules::Use> = results.flat_map(|r| r.uses.iter()).collect();
     rules::check(&m, &uses, diags);
     m
 }
@@ -381,7 +380,7 @@ fn build_tables(view: &View, ids: impl Iterator<Item = DeclId>) -> Tables {
                         protocol,
                     });
                 }
-                t.ports.insert(id, ports);
+                t.ports.insert(id, Arc::new(ports));
             }
             Kind::Secret => {
                 let keys = match d
@@ -399,7 +398,7 @@ fn build_tables(view: &View, ids: impl Iterator<Item = DeclId>) -> Tables {
                         .collect(),
                     _ => Vec::new(),
                 };
-                t.secret_keys.insert(id, keys);
+                t.secret_keys.insert(id, Arc::new(keys));
                 let live = d
                     .body
                     .field("rotation")
@@ -419,7 +418,7 @@ fn build_tables(view: &View, ids: impl Iterator<Item = DeclId>) -> Tables {
                         _ => None,
                     })
                     .collect();
-                t.config_keys.insert(id, keys);
+                t.config_keys.insert(id, Arc::new(keys));
             }
             _ => {}
         }

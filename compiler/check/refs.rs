@@ -197,7 +197,7 @@ impl<'v> Cx<'v, '_> {
                     return None;
                 }
                 let tables = self.tables;
-                let keys: &[String] = tables.secret_keys.get(&id).map_or(&[], Vec::as_slice);
+                let keys: &[String] = tables.secret_keys.get(&id).map_or(&[], |k| k.as_slice());
                 if !keys.contains(&m.name) {
                     self.diags.push(
                         Diagnostic::new(
@@ -229,7 +229,7 @@ impl<'v> Cx<'v, '_> {
                     return None;
                 }
                 let tables = self.tables;
-                let keys: &[String] = tables.config_keys.get(&id).map_or(&[], Vec::as_slice);
+                let keys: &[String] = tables.config_keys.get(&id).map_or(&[], |k| k.as_slice());
                 if !keys.contains(&m.name) {
                     self.diags.push(
                         Diagnostic::new(
@@ -329,7 +329,7 @@ impl<'v> Cx<'v, '_> {
     /// The ports of a workload, as the tables know them.
     pub(super) fn ports_of(&self, id: DeclId) -> &'v [PortInfo] {
         let tables: &'v Tables = self.tables;
-        tables.ports.get(&id).map_or(&[], Vec::as_slice)
+        tables.ports.get(&id).map_or(&[], |p| p.as_slice())
     }
 
     pub(super) fn find_port(
@@ -426,7 +426,7 @@ impl<'v> Cx<'v, '_> {
             }
             (Val::ConfigKey(..), Ty::EnvValue) => Some(v),
             (Val::Workload(id), Ty::CallTarget) => {
-                if self.tables.ports.get(id).is_none_or(Vec::is_empty) {
+                if self.tables.ports.get(id).is_none_or(|p| p.is_empty()) {
                     let decl = self.view.decl(*id);
                     self.diags.push(
                         Diagnostic::new(

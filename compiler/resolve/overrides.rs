@@ -29,62 +29,75 @@ struct Ctx<'a> {
 }
 
 pub(super) fn apply(p: &mut Program, envs: Vec<ast::Decl>, diags: &mut Diagnostics) {
-    for env in envs {
-        let mut patched: HashMap<DeclId, RDecl> = HashMap::new();
-        let mut order: Vec<DeclId> = Vec::new();
-        let mut paths = Vec::new();
-        for e in &env.body.entries {
-            let (key, value) = match &e.kind {
-                EntryKind::Field { key, value } => (key, Value::Expr(value)),
-                EntryKind::Block { key, block } => (key, Value::Block(block)),
-                _ => {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UNKNOWN_KEY,
-                            e.span,
-                            "an env block holds overrides by path",
-                        )
-                        .with_help("write `wallet.replicas = 3` or `wallet.scale { max = 20 }`"),
-                    );
-                    continue;
-                }
-            };
-            let Some(first) = key.segments.first() else {
-                continue;
-            };
-            let Some(id) = find_decl(p, first, diags) else {
-                continue;
-            };
-            p.references.push(Reference {
-                span: first.span,
-                target: Target::Decl(id),
-            });
-            let decl = patched.entry(id).or_insert_with(|| {
-                order.push(id);
-                p.decl(id).clone()
-            });
-            let mut ctx = Ctx {
-                diags,
-                decl: id,
-                decl_name: decl.name.name.clone(),
-                paths: Vec::new(),
-                entry_span: e.span,
-                doc: e.doc.clone(),
-            };
-            override_decl(decl, &key.segments[1..], &value, &mut ctx);
-            paths.append(&mut ctx.paths);
-        }
-        p.envs.push(REnv {
-            name: env.name.clone(),
-            doc: env.doc.clone(),
-            span: env.span,
-            patched: order
-                .into_iter()
-                .filter_map(|id| patched.remove(&id).map(|d| (id, d)))
-                .collect(),
-            paths,
-        });
+    // Environments are independent of each other: patched on all cores, then added in
+    // order with what each found.
+    let done = crate::par::each(&envs, |env| patch_env(p, env));
+    for (env, found, refs) in done {
+        diags.extend(found.into_sorted());
+        p.references.extend(refs);
+        p.envs.push(env);
     }
+}
+
+/// One environment: copies of the declarations it overrides, patched.
+fn patch_env(p: &Program, env: &ast::Decl) -> (REnv, Diagnostics, Vec<Reference>) {
+    let mut diags = Diagnostics::new();
+    let mut refs = Vec::new();
+    let mut patched: HashMap<DeclId, RDecl> = HashMap::new();
+    let mut order: Vec<DeclId> = Vec::new();
+    let mut paths = Vec::new();
+    for e in &env.body.entries {
+        let (key, value) = match &e.kind {
+            EntryKind::Field { key, value } => (key, Value::Expr(value)),
+            EntryKind::Block { key, block } => (key, Value::Block(block)),
+            _ => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UNKNOWN_KEY,
+                        e.span,
+                        "an env block holds overrides by path",
+                    )
+                    .with_help("write `wallet.replicas = 3` or `wallet.scale { max = 20 }`"),
+                );
+                continue;
+            }
+        };
+        let Some(first) = key.segments.first() else {
+            continue;
+        };
+        let Some(id) = find_decl(p, first, &mut diags) else {
+            continue;
+        };
+        refs.push(Reference {
+            span: first.span,
+            target: Target::Decl(id),
+        });
+        let decl = patched.entry(id).or_insert_with(|| {
+            order.push(id);
+            p.decl(id).clone()
+        });
+        let mut ctx = Ctx {
+            diags: &mut diags,
+            decl: id,
+            decl_name: decl.name.name.clone(),
+            paths: Vec::new(),
+            entry_span: e.span,
+            doc: e.doc.clone(),
+        };
+        override_decl(decl, &key.segments[1..], &value, &mut ctx);
+        paths.append(&mut ctx.paths);
+    }
+    let env = REnv {
+        name: env.name.clone(),
+        doc: env.doc.clone(),
+        span: env.span,
+        patched: order
+            .into_iter()
+            .filter_map(|id| patched.remove(&id).map(|d| (id, d)))
+            .collect(),
+        paths,
+    };
+    (env, diags, refs)
 }
 
 fn find_decl(p: &Program, seg: &KeySeg, diags: &mut Diagnostics) -> Option<DeclId> {
