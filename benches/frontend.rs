@@ -559,7 +559,7 @@ fn main() {
         if n == 1000 {
             phases(&text, runs);
             whole_build(n, 10);
-            lsp_latency(n, 20);
+            lsp_latency(n, 60);
         }
     }
 }

@@ -3,6 +3,8 @@
 //! by the env block's overrides. Entries keep the spans and doc comments they were
 //! written with, so diagnostics point at the text that produced a value.
 
+use std::sync::Arc;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Span;
 use crate::syntax::ast::{self, EntryKind, Expr, ExprKind, StrLit};
@@ -66,23 +68,29 @@ pub struct MEntry {
 /// A block of merged entries, in the order they were first written.
 #[derive(Clone, Debug, Default)]
 pub struct MBlock {
-    pub entries: Vec<MEntry>,
+    /// Shared between a declaration and its environments' copies until one changes.
+    pub entries: Vec<Arc<MEntry>>,
     pub span: Span,
 }
 
 impl MBlock {
     pub fn get(&self, key: &MKey) -> Option<&MEntry> {
-        self.entries.iter().find(|e| &e.key == key)
+        self.entries.iter().find(|e| &e.key == key).map(|e| &**e)
     }
 
+    /// The entry, to change: copied first when another block shares it.
     pub fn get_mut(&mut self, key: &MKey) -> Option<&mut MEntry> {
-        self.entries.iter_mut().find(|e| &e.key == key)
+        self.entries
+            .iter_mut()
+            .find(|e| &e.key == key)
+            .map(Arc::make_mut)
     }
 
     pub fn field(&self, name: &str) -> Option<&MEntry> {
         self.entries
             .iter()
             .find(|e| matches!(&e.key, MKey::Field(k) if k == name))
+            .map(|e| &**e)
     }
 
     /// Entries of a named kind (`port`), in order.
@@ -90,6 +98,7 @@ impl MBlock {
         self.entries
             .iter()
             .filter(move |e| matches!(&e.key, MKey::Named(k, _) if k == word))
+            .map(|e| &**e)
     }
 
     /// Converts a written block, reporting keys written twice in it (E0102).
@@ -136,7 +145,7 @@ impl MBlock {
                 );
                 continue;
             }
-            out.entries.push(m);
+            out.entries.push(Arc::new(m));
         }
         out
     }
@@ -147,7 +156,7 @@ impl MBlock {
     pub fn merge(&mut self, over: MBlock) {
         for o in over.entries {
             match self.get_mut(&o.key) {
-                Some(base) => base.override_with(o),
+                Some(base) => base.override_with(Arc::unwrap_or_clone(o)),
                 None => self.entries.push(o),
             }
         }

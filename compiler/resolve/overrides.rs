@@ -254,7 +254,9 @@ fn walk(
                     );
                     return;
                 }
-                block.entries.push(new_entry(key.clone(), seg.span, ctx));
+                block
+                    .entries
+                    .push(std::sync::Arc::new(new_entry(key.clone(), seg.span, ctx)));
             }
             if let Some(entry) = block.get_mut(&key) {
                 set_value(entry, seg, value, prefix, ctx);
@@ -276,7 +278,7 @@ fn walk(
                 }
                 let mut e = new_entry(key.clone(), seg.span, ctx);
                 e.block = Some(MBlock::default());
-                block.entries.push(e);
+                block.entries.push(std::sync::Arc::new(e));
             }
             let Some(entry) = block.get_mut(&key) else {
                 return;
