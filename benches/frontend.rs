@@ -5,6 +5,7 @@
 //!   cargo bench --bench frontend            # sizes 1, 10, 100, 1000
 //!   cargo bench --bench frontend -- 5000    # other sizes
 //!   cargo bench --bench frontend -- --source 1000 > platform.sorcha   # the input itself
+//!   cargo bench --bench frontend -- --lsp 1000   # the language server's keystroke latency
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
@@ -474,6 +475,15 @@ fn process_table(sizes: &[usize]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `--lsp N`: the language server's keystroke latency alone.
+    if let Some(pos) = args.iter().position(|a| a == "--lsp") {
+        let n: usize = args
+            .get(pos + 1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1000);
+        lsp_latency(n, 60);
+        return;
+    }
     if args.iter().any(|a| a == "--table") {
         let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
         let sizes = if sizes.is_empty() {
