@@ -103,21 +103,7 @@ impl<'a> Reuse<'a> {
             changed: BTreeSet::new(),
         };
         // Templates, the platform and environments must not be in the changed text.
-        let old_fixed = old
-            .templates
-            .iter()
-            .map(|t| t.span)
-            .chain(old.envs.iter().map(|e| e.span))
-            .chain(old.platform.map(|p| old.decl(p).span));
-        let new_fixed = new
-            .templates
-            .iter()
-            .map(|t| t.span)
-            .chain(new.envs.iter().map(|e| e.span))
-            .chain(new.platform.map(|p| new.decl(p).span));
-        if old_fixed.clone().any(|mut s| !reuse.map(&mut s))
-            || new_fixed.clone().any(|s| reuse.touched(s))
-        {
+        if fixed(old).any(|mut s| !reuse.map(&mut s)) || fixed(new).any(|s| reuse.touched(s)) {
             return None;
         }
         let changed = new
@@ -193,6 +179,16 @@ impl<'a> Reuse<'a> {
     pub(super) fn env(&self, env: usize, id: DeclId) -> Option<&Entry> {
         self.memo.envs.get(env)?.get(&id)
     }
+}
+
+/// Where a program's templates, platform and environments are: what an edit that
+/// reuses the last check must leave alone.
+fn fixed(p: &Program) -> impl Iterator<Item = Span> + '_ {
+    p.templates
+        .iter()
+        .map(|t| t.span)
+        .chain(p.envs.iter().map(|e| e.span))
+        .chain(p.platform.map(|id| p.decl(id).span))
 }
 
 /// How one file's text changed: the chunks (declarations) both texts begin with and
