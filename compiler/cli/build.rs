@@ -90,10 +90,12 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
-    let lowered: Vec<_> = if o.target == Target::Helm {
-        Vec::new()
-    } else {
+    // The raw target needs every environment's objects at once; the kustomize tree alone
+    // lowers one environment at a time, so that only one is held with the base.
+    let lowered: Vec<_> = if matches!(o.target, Target::Raw | Target::All) {
         models.iter().map(|m| crate::ir::lower(m)).collect()
+    } else {
+        Vec::new()
     };
     let objects: usize = lowered.iter().map(crate::ir::Objects::len).sum();
     let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
@@ -119,11 +121,11 @@ pub fn run(o: &Options) -> u8 {
             model: &c.checked.base,
             objects: crate::ir::lower(&c.checked.base),
         };
-        let envs: Vec<_> = models
-            .iter()
-            .zip(lowered)
-            .map(|(m, objects)| emit::kustomize::Built { model: m, objects })
-            .collect();
+        let mut lowered = lowered.into_iter();
+        let envs = models.iter().map(|m| emit::kustomize::Built {
+            model: m,
+            objects: lowered.next().unwrap_or_else(|| crate::ir::lower(m)),
+        });
         match emit::kustomize::files(base, envs) {
             Ok(tree) => outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep)),
             Err(e) => {

@@ -118,8 +118,7 @@ fn compile(spec: &str, target: Target) -> Result<Loaded, u8> {
                 .envs
                 .iter()
                 .zip(lowered)
-                .map(|(model, objects)| crate::emit::kustomize::Built { model, objects })
-                .collect();
+                .map(|(model, objects)| crate::emit::kustomize::Built { model, objects });
             crate::emit::kustomize::files(base, envs)
                 .ok()
                 .map(|t| by_path(t.files))

@@ -47,7 +47,10 @@ pub struct Tree {
 pub const ROOT: &str = "kustomize";
 
 /// The tree for a program: its base model and every environment's, lowered.
-pub fn files(base: Built, envs: Vec<Built>) -> Result<Tree, EmitError> {
+pub fn files<'m>(
+    base: Built<'m>,
+    envs: impl IntoIterator<Item = Built<'m>>,
+) -> Result<Tree, EmitError> {
     let mut b = Base::new(base);
     let mut files = b.files()?;
     let mut keep = Vec::new();
