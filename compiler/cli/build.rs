@@ -90,18 +90,27 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
-    // The raw target needs every environment's objects at once; the kustomize tree alone
-    // lowers one environment at a time, so that only one is held with the base.
-    let lowered: Vec<_> = if matches!(o.target, Target::Raw | Target::All) {
+    // Each environment is lowered once; only `--target all` holds them all (for the
+    // kustomize tree too), otherwise one at a time.
+    let lowered: Vec<_> = if o.target == Target::All {
         models.iter().map(|m| crate::ir::lower(m)).collect()
     } else {
         Vec::new()
     };
-    let objects: usize = lowered.iter().map(crate::ir::Objects::len).sum();
+    let mut objects = 0;
     let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
     if matches!(o.target, Target::Raw | Target::All) {
         let mut files = Vec::new();
-        for objs in &lowered {
+        for (i, m) in models.iter().enumerate() {
+            let own;
+            let objs = match lowered.get(i) {
+                Some(objs) => objs,
+                None => {
+                    own = crate::ir::lower(m);
+                    &own
+                }
+            };
+            objects += objs.len();
             match emit::raw::files(objs) {
                 Ok(f) => files.extend(f),
                 Err(e) => {
