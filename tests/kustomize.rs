@@ -23,7 +23,7 @@ use std::process::Command;
 use serde_json::Value;
 use sorchac::check::model::SecretSource;
 use sorchac::emit::OutFile;
-use sorchac::emit::kustomize::{self, Built};
+use sorchac::emit::kustomize;
 
 /// kubectl, from `SORCHAC_KUBECTL` or `PATH`; `None` (test skipped) only when the suite
 /// does not require its validators.
@@ -62,21 +62,8 @@ fn build(path: &str) -> Output {
     for o in &lowered {
         raw.extend(sorchac::emit::raw::files(o).unwrap());
     }
-    let envs: Vec<Built> = c
-        .checked
-        .envs
-        .iter()
-        .zip(lowered)
-        .map(|(model, objects)| Built { model, objects })
-        .collect();
-    let tree = kustomize::files(
-        Built {
-            model: &c.checked.base,
-            objects: sorchac::ir::lower(&c.checked.base),
-        },
-        envs,
-    )
-    .unwrap();
+    let envs: Vec<_> = c.checked.envs.iter().collect();
+    let tree = kustomize::of_models(&c.checked.base, &envs, lowered).unwrap();
     let deploy = c
         .checked
         .envs

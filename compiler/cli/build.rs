@@ -126,16 +126,7 @@ pub fn run(o: &Options) -> u8 {
         outputs.push((subtree, files, Vec::new()));
     }
     if matches!(o.target, Target::Kustomize | Target::All) {
-        let base = emit::kustomize::Built {
-            model: &c.checked.base,
-            objects: crate::ir::lower(&c.checked.base),
-        };
-        let mut lowered = lowered.into_iter();
-        let envs = models.iter().map(|m| emit::kustomize::Built {
-            model: m,
-            objects: lowered.next().unwrap_or_else(|| crate::ir::lower(m)),
-        });
-        match emit::kustomize::files(base, envs) {
+        match emit::kustomize::of_models(&c.checked.base, &models, lowered) {
             Ok(tree) => outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep)),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -106,29 +106,15 @@ fn compile(spec: &str, target: Target) -> Result<Loaded, u8> {
             .map(|m| m.env.clone())
             .zip(lowered.iter()),
     );
+    let envs: Vec<_> = c.checked.envs.iter().collect();
     let files = match target {
         Target::Raw | Target::All => None,
-        Target::Kustomize => {
-            let base = crate::emit::kustomize::Built {
-                model: &c.checked.base,
-                objects: crate::ir::lower(&c.checked.base),
-            };
-            let envs = c
-                .checked
-                .envs
-                .iter()
-                .zip(lowered)
-                .map(|(model, objects)| crate::emit::kustomize::Built { model, objects });
-            crate::emit::kustomize::files(base, envs)
-                .ok()
-                .map(|t| by_path(t.files))
-        }
-        Target::Helm => {
-            let envs: Vec<_> = c.checked.envs.iter().collect();
-            crate::emit::helm::files(&c.checked.base, &envs)
-                .ok()
-                .map(by_path)
-        }
+        Target::Kustomize => crate::emit::kustomize::of_models(&c.checked.base, &envs, lowered)
+            .ok()
+            .map(|t| by_path(t.files)),
+        Target::Helm => crate::emit::helm::files(&c.checked.base, &envs)
+            .ok()
+            .map(by_path),
     };
     let _ = path;
     Ok(Loaded {

@@ -46,6 +46,22 @@ pub struct Tree {
 /// Where the tree goes, under the output directory.
 pub const ROOT: &str = "kustomize";
 
+/// The tree for a program: its base model and every environment's. `lowered` holds the
+/// objects of the first environments when they are already at hand; the others are
+/// lowered one at a time, so that only one is held with the base.
+pub fn of_models(base: &Model, envs: &[&Model], lowered: Vec<Objects>) -> Result<Tree, EmitError> {
+    let mut lowered = lowered.into_iter();
+    let envs = envs.iter().map(|m| Built {
+        model: m,
+        objects: lowered.next().unwrap_or_else(|| crate::ir::lower(m)),
+    });
+    let base = Built {
+        model: base,
+        objects: crate::ir::lower(base),
+    };
+    files(base, envs)
+}
+
 /// The tree for a program: its base model and every environment's, lowered.
 pub fn files<'m>(
     base: Built<'m>,

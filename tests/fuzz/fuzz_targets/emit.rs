@@ -21,18 +21,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
     let _ = sorchac::emit::helm::files(&c.checked.base, &envs);
-    let base = sorchac::emit::kustomize::Built {
-        model: &c.checked.base,
-        objects: sorchac::ir::lower(&c.checked.base),
-    };
-    let built = c
-        .checked
-        .envs
-        .iter()
-        .zip(lowered)
-        .map(|(model, objects)| sorchac::emit::kustomize::Built { model, objects })
-        .collect();
-    let _ = sorchac::emit::kustomize::files(base, built).expect("kustomize output");
+    let _ = sorchac::emit::kustomize::of_models(&c.checked.base, &envs, lowered)
+        .expect("kustomize output");
     let g = sorchac::graph::of(&c.checked.envs[0]);
     let _ = sorchac::graph::dot(&g);
 });
