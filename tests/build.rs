@@ -12,16 +12,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn sorchac(args: &[&str], out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sorchac"))
-        .args(args)
-        .arg("-o")
-        .arg(out)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    let out = out.to_string_lossy();
+    let args: Vec<&str> = args.iter().copied().chain(["-o", &out]).collect();
+    common::sorchac(&args)
 }
 
 fn fresh(name: &str) -> PathBuf {

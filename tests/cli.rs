@@ -8,15 +8,11 @@
     clippy::disallowed_methods
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-fn sorchac(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sorchac"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use std::process::Output;
+
+use common::sorchac;
 
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap()

@@ -12,18 +12,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::sorchac;
 
 use proptest::prelude::*;
 use serde_json::Value;
-
-fn sorchac(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sorchac"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sorchac-diff-{}-{name}", std::process::id()));

@@ -207,28 +207,12 @@ fn kit() -> Option<PathBuf> {
     k
 }
 
-fn programs() -> Vec<String> {
-    let mut programs = vec![
-        "examples/sorcha/platform.sorcha".to_string(),
-        "examples/three-tier/platform.sorcha".to_string(),
-        "examples/queue-worker/platform.sorcha".to_string(),
-    ];
-    let mut fixtures: Vec<String> = std::fs::read_dir("tests/emit")
-        .unwrap()
-        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
-        .filter(|p| p.ends_with(".sorcha"))
-        .collect();
-    fixtures.sort();
-    programs.extend(fixtures);
-    programs
-}
-
 #[test]
 fn charts_render_to_the_raw_output() {
     let Some(kit) = kit() else {
         return;
     };
-    for p in programs() {
+    for p in common::programs() {
         render(&kit, &p);
     }
 }
@@ -237,7 +221,7 @@ fn charts_render_to_the_raw_output() {
 fn every_program_has_a_chart_that_reproduces_each_environment() {
     // The chart's own check (its templates evaluated against every environment's
     // values) runs inside `files`; it must pass for every example and fixture.
-    for p in programs() {
+    for p in common::programs() {
         let out = build(&p);
         assert!(
             out.chart.iter().any(|f| f.path.ends_with("/Chart.yaml")),

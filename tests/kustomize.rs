@@ -139,19 +139,7 @@ fn overlays_build_to_the_raw_output() {
     let Some(kubectl) = kubectl() else {
         return;
     };
-    let mut programs = vec![
-        "examples/sorcha/platform.sorcha".to_string(),
-        "examples/three-tier/platform.sorcha".to_string(),
-        "examples/queue-worker/platform.sorcha".to_string(),
-    ];
-    let mut fixtures: Vec<String> = std::fs::read_dir("tests/emit")
-        .unwrap()
-        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
-        .filter(|p| p.ends_with(".sorcha"))
-        .collect();
-    fixtures.sort();
-    programs.extend(fixtures);
-    for p in &programs {
+    for p in &common::programs() {
         assert_overlays_build_to_raw(p, &kubectl);
     }
 }

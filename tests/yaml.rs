@@ -29,16 +29,8 @@ fn same<T: Serialize>(v: &T) -> Result<(), TestCaseError> {
 
 #[test]
 fn every_generated_object_is_written_by_the_fast_writer_identically() {
-    let mut programs = vec![
-        "examples/sorcha/platform.sorcha".to_string(),
-        "examples/three-tier/platform.sorcha".to_string(),
-        "examples/queue-worker/platform.sorcha".to_string(),
-    ];
-    for e in std::fs::read_dir("tests/emit").unwrap() {
-        programs.push(e.unwrap().path().to_string_lossy().into_owned());
-    }
     let mut objects = 0;
-    for p in programs {
+    for p in common::programs() {
         let c = common::compile_path(&p);
         for m in &c.checked.envs {
             for o in sorchac::ir::lower(m).iter() {

@@ -14,6 +14,33 @@ use sorchac::diag::Diagnostic;
 use sorchac::diag::render;
 use sorchac::resolve::MemoryLoader;
 
+/// Every program whose output the suite checks end to end: the examples, then the
+/// emitter fixtures in tests/emit in name order.
+pub fn programs() -> Vec<String> {
+    let mut programs = vec![
+        "examples/sorcha/platform.sorcha".to_string(),
+        "examples/three-tier/platform.sorcha".to_string(),
+        "examples/queue-worker/platform.sorcha".to_string(),
+    ];
+    let mut fixtures: Vec<String> = std::fs::read_dir("tests/emit")
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".sorcha"))
+        .collect();
+    fixtures.sort();
+    programs.extend(fixtures);
+    programs
+}
+
+/// Runs the `sorchac` binary without colour.
+pub fn sorchac(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
 /// Compiles a program from the disk (paths relative to the package root).
 pub fn compile_path(path: &str) -> Compilation {
     sorchac::compile(path, &FsLoader).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
