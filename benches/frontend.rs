@@ -79,6 +79,13 @@ fn edit_loop(texts: &[String], runs: usize) -> (Duration, Duration) {
     (times[0], times[times.len() / 2])
 }
 
+/// The keystroke the language-server figures make: the last digit of the first
+/// service's port, `8080` -> `8081` and back. Its byte offset, and the text after it.
+fn keystroke(text: &str) -> (usize, String) {
+    let at = text.find("= 8080").unwrap() + 5;
+    (at, format!("{}1{}", &text[..at], &text[at + 1..]))
+}
+
 /// Peak resident memory of this process, in KiB (Linux).
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -98,18 +105,36 @@ fn timed(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     (times[0], times[times.len() / 2])
 }
 
-/// Runs one operation in a fresh process and returns its peak memory in MiB.
-fn peak_of(what: &str, n: usize) -> f64 {
+/// Runs this bench again with `args` (`--child …` or `--cli …`), which does the work in
+/// a fresh process and prints its peak memory last; that peak in MiB.
+fn peak_of<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> f64 {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args(["--child", what, &n.to_string()])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(exe).args(args).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("0")
         .trim()
         .parse::<f64>()
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// `sorchac ARGS` as a whole process: wall time (minimum and median of `runs`) and the
+/// peak memory of the same work.
+fn process(args: &[String], runs: usize) -> (Duration, Duration, f64) {
+    let (min, med) = timed(runs, || {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+    let mut cli = vec!["--cli".to_string()];
+    cli.extend(args.iter().cloned());
+    (min, med, peak_of(&cli))
 }
 
 /// Where the time of one 1,000-service run goes, phase by phase (minimum of `runs`).
@@ -189,11 +214,7 @@ fn phases(text: &str, runs: usize) {
     // What the language server parses after a keystroke: the trees of the last parse
     // are kept, one declaration changed (a port `8080` -> `8081` and back).
     let cache = sorchac::syntax::ParseCache::default();
-    let at = text.find("= 8080").unwrap() + 5;
-    let edits = [
-        text.to_string(),
-        format!("{}1{}", &text[..at], &text[at + 1..]),
-    ];
+    let edits = [text.to_string(), keystroke(text).1];
     let mut i = 0;
     let (reparse, _) = timed(runs, || {
         i += 1;
@@ -304,25 +325,7 @@ fn whole_build(n: usize, runs: usize) {
             out.display().to_string(),
         ];
         args.extend(extra.iter().map(|a| a.to_string()));
-        let (min, med) = timed(runs, || {
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
-                .args(&args)
-                .stderr(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
-        });
-        let exe = std::env::current_exe().unwrap();
-        let peak = std::process::Command::new(exe)
-            .arg("--cli")
-            .args(&args)
-            .output()
-            .unwrap();
-        let peak: f64 = String::from_utf8_lossy(&peak.stdout)
-            .trim()
-            .parse::<f64>()
-            .unwrap_or(0.0)
-            / 1024.0;
+        let (min, med, peak) = process(&args, runs);
         println!(
             "whole process `sorchac build` of {n} services ({}): {:.1} / {:.1} ms, peak {peak:.1} MiB",
             if extra.is_empty() {
@@ -372,7 +375,7 @@ fn lsp_latency(n: usize, runs: usize) {
     );
     while recv()["method"] != "textDocument/publishDiagnostics" {}
     // Change the first service's port back and forth: `8080` -> `8081` -> `8080`.
-    let at = text.find("= 8080").unwrap() + 5;
+    let (at, _) = keystroke(&text);
     let line = text[..at].matches('\n').count();
     let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut times = Vec::new();
@@ -438,29 +441,7 @@ fn process_table(sizes: &[usize]) {
             if cmd[0] == "build" {
                 args.extend(["-o".to_string(), out.display().to_string()]);
             }
-            let (_, med) = timed(runs, || {
-                let st = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
-                    .args(&args)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .status()
-                    .unwrap();
-                assert!(st.success());
-            });
-            let exe = std::env::current_exe().unwrap();
-            let peak = std::process::Command::new(exe)
-                .arg("--cli")
-                .args(&args)
-                .output()
-                .unwrap();
-            let peak: f64 = String::from_utf8_lossy(&peak.stdout)
-                .lines()
-                .last()
-                .unwrap_or("0")
-                .trim()
-                .parse::<f64>()
-                .unwrap_or(0.0)
-                / 1024.0;
+            let (_, med, peak) = process(&args, runs);
             cells.push(format!("{:.0} ms, {peak:.0} MiB", med.as_secs_f64() * 1e3));
         }
         let (objects, bytes) = build(&text);
@@ -514,8 +495,7 @@ fn main() {
         let text = sorchac::synth::platform(n);
         if what == "edits" {
             // For a profiler: the language server's path, many times over.
-            let at = text.find("= 8080").unwrap() + 5;
-            let edited = format!("{}1{}", &text[..at], &text[at + 1..]);
+            let (_, edited) = keystroke(&text);
             edit_loop(&[text, edited], 400);
         } else if what == "check" {
             std::hint::black_box(check(&text));
@@ -560,10 +540,10 @@ fn main() {
             text.len() as f64 / 1024.0,
             ms(cmin),
             ms(cmed),
-            peak_of("check", n),
+            peak_of(&["--child", "check", &n.to_string()]),
             ms(bmin),
             ms(bmed),
-            peak_of("build", n),
+            peak_of(&["--child", "build", &n.to_string()]),
             bytes as f64 / 1e6
         );
         if n == 1000 {
