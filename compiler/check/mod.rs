@@ -16,7 +16,7 @@ pub mod reuse;
 pub mod rules;
 pub mod value;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use eval::{Cx, PortInfo, Tables, Val, View};
@@ -179,7 +179,7 @@ fn check_env(
     refs: &mut Vec<Reference>,
     prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
     keep: bool,
-) -> (Model, HashMap<DeclId, Entry>) {
+) -> (Model, Vec<Option<Entry>>) {
     let mut decls: Vec<_> = p.decls.iter().collect();
     let patched: BTreeSet<DeclId> = e.patched.iter().map(|(id, _)| *id).collect();
     for (id, d) in &e.patched {
@@ -210,19 +210,8 @@ fn check_env(
     };
     let ids: Vec<DeclId> = p.decl_ids().filter(|id| recheck(*id)).collect();
     let entries = check_decls(&view, &tables, &platform, &ids, prev);
-    let mut kept = HashMap::new();
-    let fresh = if keep {
-        let mut slots = Vec::new();
-        let fresh = settle(entries, diags, refs, Some(&mut slots), &ids);
-        kept = slots
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, e)| Some((DeclId(u32::try_from(i).ok()?), e?)))
-            .collect();
-        fresh
-    } else {
-        settle(entries, diags, refs, None, &ids)
-    };
+    let mut kept = Vec::new();
+    let fresh = settle(entries, diags, refs, keep.then_some(&mut kept), &ids);
     // The environment's declarations: the ones checked here, the base's for the rest.
     let mut fresh = fresh.iter();
     let mut next = ids.iter().copied().peekable();

@@ -31,8 +31,8 @@ pub(super) struct Entry {
 pub struct Memo {
     /// By declaration, without any environment.
     pub(super) base: Vec<Option<Entry>>,
-    /// By environment, the declarations it checked itself.
-    pub(super) envs: Vec<HashMap<DeclId, Entry>>,
+    /// By environment and declaration, the declarations it checked itself.
+    pub(super) envs: Vec<Vec<Option<Entry>>>,
 }
 
 impl std::fmt::Debug for Memo {
@@ -177,7 +177,7 @@ impl<'a> Reuse<'a> {
     }
 
     pub(super) fn env(&self, env: usize, id: DeclId) -> Option<&Entry> {
-        self.memo.envs.get(env)?.get(&id)
+        self.memo.envs.get(env)?.get(id.0 as usize)?.as_ref()
     }
 }
 
