@@ -46,16 +46,7 @@ impl Compilation {
 /// Parses, resolves and checks the program rooted at `root`. `Err` only when the root
 /// file itself cannot be read.
 pub fn compile(root: &str, loader: &dyn Loader) -> Result<Compilation, String> {
-    let mut diags = Diagnostics::new();
-    let program = resolve::resolve(root, loader, &mut diags)?;
-    let checked = check::check(&program, &mut diags);
-    let diagnostics = diag::allow::apply(diags.into_sorted(), &program.sources);
-    Ok(Compilation {
-        program,
-        checked,
-        diagnostics,
-        memo: None,
-    })
+    compile_reusing(root, loader, None, false)
 }
 
 /// Like [`compile`], for a program compiled before (`prev`) and edited since: the
@@ -66,10 +57,19 @@ pub fn compile_after(
     loader: &dyn Loader,
     prev: Option<&Compilation>,
 ) -> Result<Compilation, String> {
+    compile_reusing(root, loader, prev, true)
+}
+
+fn compile_reusing(
+    root: &str,
+    loader: &dyn Loader,
+    prev: Option<&Compilation>,
+    keep: bool,
+) -> Result<Compilation, String> {
     let mut diags = Diagnostics::new();
     let program = resolve::resolve(root, loader, &mut diags)?;
     let reuse = prev.and_then(|c| check::Reuse::plan(&c.program, c.memo.as_ref()?, &program));
-    let (checked, memo) = check::check_reusing(&program, &mut diags, reuse.as_ref(), true);
+    let (checked, memo) = check::check_reusing(&program, &mut diags, reuse.as_ref(), keep);
     let diagnostics = diag::allow::apply(diags.into_sorted(), &program.sources);
     Ok(Compilation {
         program,
