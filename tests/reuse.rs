@@ -14,6 +14,7 @@ use proptest::prelude::*;
 use sorchac::Compilation;
 use sorchac::cli::FsLoader;
 use sorchac::resolve::{Loader, MemoryLoader};
+use sorchac::syntax::ParseCache;
 
 /// What a compilation says, as text to compare.
 fn summary(c: &Compilation) -> String {
@@ -27,39 +28,60 @@ fn summary(c: &Compilation) -> String {
     out
 }
 
-/// A program's files on disk with one file's text replaced.
+/// A program with one file's text replaced: the others read from the disk, or none
+/// when the program is that one file held in memory.
 struct Edited<'a> {
     path: &'a str,
     text: &'a str,
+    on_disk: bool,
+    /// Kept syntax trees, as the language server keeps them.
+    parsed: Option<&'a ParseCache>,
 }
 
 impl Loader for Edited<'_> {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         if path == self.path {
             Ok(self.text.as_bytes().to_vec())
-        } else {
+        } else if self.on_disk {
             FsLoader.read(path)
+        } else {
+            MemoryLoader::new().read(path)
         }
+    }
+
+    fn parse_cache(&self) -> Option<&ParseCache> {
+        self.parsed
     }
 }
 
-/// Checks each text of the file at `path` in turn, reusing the last check, and
+/// Checks each text of the file at `path` in turn, reusing the last check and the
+/// kept syntax trees (copied between edits every other time, as the server does), and
 /// compares with a fresh check.
 fn holds(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> {
     let mut prev: Option<Compilation> = None;
-    for text in texts {
-        let memory = MemoryLoader::new().with(path, text.as_str());
-        let edited = Edited { path, text };
-        // A program on the disk with one file edited, or a program held in memory.
-        let loader: &dyn Loader = if root == "platform.sorcha" {
-            &memory
-        } else {
-            &edited
+    let cache = ParseCache::default();
+    for (i, text) in texts.iter().enumerate() {
+        let on_disk = root != "platform.sorcha";
+        let kept = Edited {
+            path,
+            text,
+            on_disk,
+            parsed: Some(&cache),
         };
-        let after = sorchac::compile_after(root, loader, prev.as_ref()).unwrap();
-        let fresh = sorchac::compile(root, loader).unwrap();
+        let after = sorchac::compile_after(root, &kept, prev.as_ref()).unwrap();
+        let fresh = sorchac::compile(
+            root,
+            &Edited {
+                parsed: None,
+                ..kept
+            },
+        )
+        .unwrap();
         prop_assert_eq!(summary(&after), summary(&fresh));
         prev = Some(after);
+        if i % 2 == 0 {
+            cache.prepare();
+        }
     }
     Ok(())
 }

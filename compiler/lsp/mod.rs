@@ -96,7 +96,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
                     let note = Notification::new(PublishDiagnostics::METHOD.to_string(), p);
                     send(connection, Message::Notification(note))?;
                 }
-                world.free_retired();
+                world.between_edits();
             }
             Message::Response(_) => {}
         }
@@ -126,7 +126,7 @@ impl Session {
         .into_iter()
         .filter_map(|p| serde_json::to_value(p).ok())
         .collect();
-        self.world.free_retired();
+        self.world.between_edits();
         out
     }
 

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use lsp_types::{self as lsp, Url};
 
@@ -59,7 +60,7 @@ pub struct World {
     /// Files that have diagnostics published, by root.
     published: HashMap<String, HashSet<String>>,
     /// The trees of the declarations parsed last time, reused when unchanged.
-    parsed: ParseCache,
+    parsed: Arc<ParseCache>,
     /// Analyses replaced by newer ones, freed once the diagnostics are out (freeing a
     /// large program takes a few milliseconds the user need not wait for).
     retired: Vec<Analysis>,
@@ -292,13 +293,17 @@ impl World {
         }
     }
 
-    /// Frees the analyses that newer ones replaced.
-    /// On a thread of its own, so that the server is ready for the next edit at once.
-    pub fn free_retired(&mut self) {
+    /// The work an answered edit leaves for the time before the next one, on a thread
+    /// of its own so that the server is ready for that edit at once: freeing the
+    /// analyses that newer ones replaced, and copying the kept syntax trees that the
+    /// next parse will reuse ([`ParseCache::prepare`]).
+    pub fn between_edits(&mut self) {
         let retired = std::mem::take(&mut self.retired);
-        if !retired.is_empty() {
-            std::thread::spawn(move || drop(retired));
-        }
+        let parsed = Arc::clone(&self.parsed);
+        std::thread::spawn(move || {
+            drop(retired);
+            parsed.prepare();
+        });
     }
 
     /// The analysis a file is read through.

@@ -178,11 +178,11 @@ impl MEntry {
         };
         match e.kind {
             EntryKind::Field { key, value } => {
-                m.set_key(&key);
+                m.set_key(key);
                 m.value = Some(value);
             }
             EntryKind::Block { key, block } => {
-                m.set_key(&key);
+                m.set_key(key);
                 m.block = Some(MBlock::from_ast(block, diags));
             }
             EntryKind::NamedField {
@@ -232,18 +232,18 @@ impl MEntry {
         m
     }
 
-    fn set_key(&mut self, key: &ast::Key) {
-        let name = key
-            .segments
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
-        self.key = MKey::Field(name);
+    fn set_key(&mut self, key: ast::Key) {
         self.key_span = key.span;
         if key.segments.len() > 1 {
             self.dotted = Some(key.span);
         }
+        let mut segments = key.segments.into_iter();
+        let mut name = segments.next().map(|s| s.name).unwrap_or_default();
+        for s in segments {
+            name.push('.');
+            name.push_str(&s.name);
+        }
+        self.key = MKey::Field(name);
     }
 
     /// Replaces this entry's value with `o`'s, merging blocks key by key.

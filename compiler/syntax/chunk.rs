@@ -72,7 +72,11 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
                     at_line_start = true;
                     i += 1;
                 } else {
+                    // The run of plain characters up to the next one that matters here.
                     i += 1;
+                    while i < b.len() && !matches!(b[i], b'\\' | b'$' | b'"' | b'\n') {
+                        i += 1;
+                    }
                 }
                 last_sig = b'"';
             }
@@ -84,6 +88,9 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
                 }
                 if c == b' ' || c == b'\t' || c == b'\r' {
                     i += 1;
+                    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r') {
+                        i += 1;
+                    }
                     continue;
                 }
                 if b[i..].starts_with(b"//") {
@@ -100,13 +107,14 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
                 let line_start = at_line_start;
                 at_line_start = false;
                 let in_interp = modes.len() > 1;
-                if line_start && !in_interp && is_word_start(c) {
+                let column0 = i == 0 || b[i - 1] == b'\n';
+                let d = depth.last().copied().unwrap_or(0);
+                // An indented line inside a block (most lines) starts nothing.
+                if line_start && !in_interp && is_word_start(c) && (column0 || d <= 0) {
                     let word_end = word_end(b, i);
                     let word = &text[i..word_end];
-                    let column0 = i == 0 || b[i - 1] == b'\n';
                     let top = TOP_LEVEL.contains(&word);
                     let followed_by_name = next_is_name(b, word_end);
-                    let d = depth.last().copied().unwrap_or(0);
                     let boundary = (column0 && top && followed_by_name)
                         || (d <= 0 && (top || last_sig == b'}'));
                     if boundary && i > 0 {
@@ -137,6 +145,13 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
                         }
                         i += 1;
                     }
+                    _ if is_word_char(c) => {
+                        // The rest of the word: nothing in it starts or ends anything.
+                        i += 1;
+                        while i < b.len() && is_word_char(b[i]) {
+                            i += 1;
+                        }
+                    }
                     _ => i += 1,
                 }
                 last_sig = c;
@@ -149,6 +164,11 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
 
 fn is_word_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
+}
+
+/// A character that can only continue what it follows: a name, a number, a dotted path.
+fn is_word_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
 }
 
 fn word_end(b: &[u8], mut i: usize) -> usize {

@@ -3,6 +3,7 @@
 //! module; pest errors are turned into diagnostics with the expected tokens in words.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pest::Parser as _;
@@ -31,9 +32,66 @@ pub fn parse_file(source: SourceId, text: &str) -> (File, Vec<Diagnostic>) {
 #[derive(Default)]
 pub struct ParseCache {
     files: Mutex<HashMap<String, Chunks>>,
+    /// [`ParseCache::prepare`] is running.
+    preparing: AtomicBool,
 }
 
-type Chunks = HashMap<Box<str>, Arc<Vec<Item>>>;
+type Chunks = HashMap<Box<str>, Kept>;
+
+/// The trees of one chunk.
+#[derive(Clone)]
+struct Kept {
+    trees: Arc<Vec<Item>>,
+    /// A copy of `trees` made between edits ([`ParseCache::prepare`]); the next parse
+    /// that reuses the chunk takes it instead of copying the trees while the user waits.
+    spare: Arc<Mutex<Option<Vec<Item>>>>,
+}
+
+impl Kept {
+    fn new(trees: Vec<Item>) -> Kept {
+        Kept {
+            trees: Arc::new(trees),
+            spare: Arc::default(),
+        }
+    }
+
+    /// The trees, to own: the spare copy when there is one.
+    fn take(&self) -> Vec<Item> {
+        match self.spare.lock().ok().and_then(|mut s| s.take()) {
+            Some(trees) => trees,
+            None => self.trees.as_ref().clone(),
+        }
+    }
+}
+
+impl ParseCache {
+    /// Copies the kept trees that have no spare copy, so that the next parse finds
+    /// them ready. The language server calls it on a thread of its own after it has
+    /// answered an edit; a call while another is running returns at once.
+    pub fn prepare(&self) {
+        if self.preparing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let todo: Vec<Kept> = match self.files.lock() {
+            Ok(files) => files
+                .values()
+                .flat_map(HashMap::values)
+                .filter(|k| k.spare.lock().is_ok_and(|s| s.is_none()))
+                .cloned()
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for k in todo {
+            let copy = k.trees.as_ref().clone();
+            if let Ok(mut spare) = k.spare.lock()
+                && spare.is_none()
+            {
+                *spare = Some(copy);
+            }
+        }
+        self.preparing.store(false, Ordering::Release);
+    }
+}
 
 /// Like [`parse_file`], reusing from `cache` the trees of declarations of the file at
 /// `path` whose text has not changed. The result is the same as without it.
@@ -67,7 +125,7 @@ pub fn parse_chunked(
         items: Vec::new(),
     };
     let mut diags = Vec::new();
-    let mut fresh = Vec::new();
+    let mut fresh: Vec<(Box<str>, Kept)> = Vec::new();
     for (items, d, f) in parts {
         file.items.extend(items);
         diags.extend(d);
@@ -92,7 +150,7 @@ fn parse_chunks(
     text: &str,
     run: &[(usize, usize)],
     known: Option<&Chunks>,
-) -> (Vec<Item>, Vec<Diagnostic>, Vec<(Box<str>, Arc<Vec<Item>>)>) {
+) -> (Vec<Item>, Vec<Diagnostic>, Vec<(Box<str>, Kept)>) {
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut fresh = Vec::new();
@@ -102,8 +160,8 @@ fn parse_chunks(
             continue;
         }
         let by = u32::try_from(start).unwrap_or(u32::MAX);
-        if let Some(trees) = known.and_then(|k| k.get(chunk)) {
-            items.extend(trees.iter().cloned().map(|mut i| {
+        if let Some(kept) = known.and_then(|k| k.get(chunk)) {
+            items.extend(kept.take().into_iter().map(|mut i| {
                 i.relocate(source, by);
                 i
             }));
@@ -139,7 +197,7 @@ fn parse_chunks(
                     diags.push(d);
                 }
                 if clean {
-                    fresh.push((Box::from(chunk), Arc::new(trees.clone())));
+                    fresh.push((Box::from(chunk), Kept::new(trees.clone())));
                 }
                 items.extend(trees.into_iter().map(|mut i| {
                     i.relocate(source, by);
