@@ -88,39 +88,45 @@ pub fn check_reusing(
         base.env = "default".to_string();
         vec![base.clone()]
     } else {
-        p.envs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let mut env_diags = Diagnostics::new();
-                let prev = |id: DeclId| reuse.and_then(|r| r.take(r.env(i, id), id));
-                let (m, kept) = check_env(
-                    p,
-                    e,
-                    &tables,
-                    &platform,
-                    &results,
-                    &names,
-                    &mut env_diags,
-                    &mut references,
-                    &prev,
-                    keep,
-                );
-                if let Some(memo) = memo.as_mut() {
-                    memo.envs.push(kept);
+        // Environments are independent of each other: checked on all cores, their
+        // findings merged in order.
+        let indexed: Vec<(usize, &REnv)> = p.envs.iter().enumerate().collect();
+        let checked = crate::par::each(&indexed, |&(i, e)| {
+            let mut env_diags = Diagnostics::new();
+            let mut env_refs = Vec::new();
+            let prev = |id: DeclId| reuse.and_then(|r| r.take(r.env(i, id), id));
+            let (m, kept) = check_env(
+                p,
+                e,
+                &tables,
+                &platform,
+                &results,
+                &names,
+                &mut env_diags,
+                &mut env_refs,
+                &prev,
+                keep,
+            );
+            (m, kept, env_diags, env_refs)
+        });
+        let mut envs = Vec::with_capacity(checked.len());
+        for ((m, kept, env_diags, env_refs), e) in checked.into_iter().zip(&p.envs) {
+            if let Some(memo) = memo.as_mut() {
+                memo.envs.push(kept);
+            }
+            references.extend(env_refs);
+            for mut d in env_diags.into_sorted() {
+                if !diags.contains(&d) {
+                    d.labels.push(Label {
+                        span: e.name.span,
+                        message: format!("in environment `{}`", e.name.name),
+                    });
                 }
-                for mut d in env_diags.into_sorted() {
-                    if !diags.contains(&d) {
-                        d.labels.push(Label {
-                            span: e.name.span,
-                            message: format!("in environment `{}`", e.name.name),
-                        });
-                    }
-                    diags.push(d);
-                }
-                m
-            })
-            .collect()
+                diags.push(d);
+            }
+            envs.push(m);
+        }
+        envs
     };
     references.sort_by_key(|r| (r.span.source, r.span.start, r.span.end));
     references.dedup_by(|a, b| a.span == b.span && a.target == b.target);

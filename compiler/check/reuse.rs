@@ -10,7 +10,7 @@
 //! than that — a template, the platform, an environment, an import or a `file()` read
 //! changed, or declarations added, removed or renamed — and everything is checked again.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::Result;
 use crate::diag::Diagnostic;
@@ -55,7 +55,8 @@ struct Moved {
 /// An earlier check and how the program changed since.
 pub struct Reuse<'a> {
     memo: &'a Memo,
-    moved: HashMap<SourceId, Moved>,
+    /// By source file (`SourceId`), how its text moved; `None` where it did not.
+    moved: Vec<Option<Moved>>,
     changed: BTreeSet<DeclId>,
 }
 
@@ -87,14 +88,16 @@ impl<'a> Reuse<'a> {
         if !same_decls || !same_envs {
             return None;
         }
-        let mut moved = HashMap::new();
+        let mut moved = Vec::new();
         for ((id, a), (_, b)) in old.sources.iter().zip(new.sources.iter()) {
             if a.origin != b.origin {
                 return None;
             }
             if a.text != b.text {
                 let (ca, cb) = (a.chunk_starts(chunk_starts), b.chunk_starts(chunk_starts));
-                moved.insert(id, edit(&a.text, ca, &b.text, cb)?);
+                let at = id.0 as usize;
+                moved.resize(moved.len().max(at + 1), None);
+                moved[at] = Some(edit(&a.text, ca, &b.text, cb)?);
             }
         }
         let reuse = Reuse {
@@ -120,15 +123,19 @@ impl<'a> Reuse<'a> {
 
     /// Whether a span of the new program overlaps the changed text.
     fn touched(&self, s: Span) -> bool {
-        match self.moved.get(&s.source) {
+        match self.moved_in(s.source) {
             None => false,
             Some(m) => s.start < m.to && s.end > m.kept,
         }
     }
 
+    fn moved_in(&self, source: SourceId) -> Option<&Moved> {
+        self.moved.get(source.0 as usize)?.as_ref()
+    }
+
     /// Moves an old span to where its text now is; false when its text changed.
     fn map(&self, s: &mut Span) -> bool {
-        let Some(m) = self.moved.get(&s.source) else {
+        let Some(m) = self.moved_in(s.source) else {
             return true;
         };
         if s.end < m.kept || (s.end == m.kept && s.start < m.kept) {
