@@ -80,6 +80,12 @@ fn edit_loop(texts: &[String], runs: usize) -> (Duration, Duration) {
     (times[0], times[times.len() / 2])
 }
 
+/// Sorted times as `min / median / 90th percentile` in milliseconds.
+fn spread(times: &[Duration]) -> String {
+    let ms = |q: usize| times[(times.len() - 1) * q / 100].as_secs_f64() * 1e3;
+    format!("{:.1} / {:.1} / {:.1} ms", ms(0), ms(50), ms(90))
+}
+
 /// The keystroke the language-server figures make: the last digit of the first
 /// service's port, `8080` -> `8081` and back. Its byte offset, and the text after it.
 fn keystroke(text: &str) -> (usize, String) {
@@ -408,9 +414,8 @@ fn lsp_latency(n: usize, runs: usize) {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "language server, keystroke to diagnostics, {n} services: {:.1} / {:.1} ms",
-        times[0].as_secs_f64() * 1e3,
-        times[times.len() / 2].as_secs_f64() * 1e3
+        "language server, keystroke to diagnostics, {n} services (min / median / 90th percentile): {}",
+        spread(&times)
     );
 }
 
@@ -504,7 +509,12 @@ fn main() {
         if what == "edits" {
             // For a profiler: the language server's path, many times over.
             let (_, edited) = keystroke(&text);
-            edit_loop(&[text, edited], 400);
+            let (min, med) = edit_loop(&[text, edited], 400);
+            eprintln!(
+                "compile after a keystroke (min / median): {:.1} / {:.1} ms",
+                min.as_secs_f64() * 1e3,
+                med.as_secs_f64() * 1e3
+            );
         } else if what == "check" {
             std::hint::black_box(check(&text));
         } else {

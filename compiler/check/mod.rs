@@ -147,6 +147,7 @@ fn settle(
     memo: Option<&mut Vec<Option<Entry>>>,
     ids: &[DeclId],
 ) -> Vec<Result> {
+    refs.reserve(entries.iter().map(|e| e.refs.len()).sum());
     match memo {
         Some(memo) => {
             let mut out = Vec::with_capacity(entries.len());
