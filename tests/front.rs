@@ -194,3 +194,24 @@ fn the_standard_library_checks_clean_and_is_complete() {
         }
     }
 }
+
+/// Environments share the base model's index by name when their declarations sit in the
+/// same places; every model of every program must still find each declaration by name.
+#[test]
+fn every_model_finds_its_declarations_by_name() {
+    for path in common::programs() {
+        let c = common::compile_path(&path);
+        for m in std::iter::once(&c.checked.base).chain(&c.checked.envs) {
+            for w in &m.workloads {
+                let found = m.workload(&w.name).map(|f| (&f.name, f.kind));
+                assert_eq!(found, Some((&w.name, w.kind)), "{path} {}", m.env);
+            }
+            for s in &m.secrets {
+                assert_eq!(m.secret(&s.name).map(|f| &f.name), Some(&s.name), "{path}");
+            }
+            for k in &m.configs {
+                assert_eq!(m.config(&k.name).map(|f| &f.name), Some(&k.name), "{path}");
+            }
+        }
+    }
+}

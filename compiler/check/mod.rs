@@ -83,7 +83,14 @@ pub fn check_reusing(
         memo.as_mut().map(|m| &mut m.base),
         &ids,
     );
-    let mut base = assemble("base", platform.clone(), results.iter(), &names, diags);
+    let mut base = assemble(
+        "base",
+        platform.clone(),
+        results.iter(),
+        &names,
+        None,
+        diags,
+    );
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
         vec![base.clone()]
@@ -101,6 +108,7 @@ pub fn check_reusing(
                 &tables,
                 &platform,
                 &results,
+                &base,
                 &names,
                 &mut env_diags,
                 &mut env_refs,
@@ -181,6 +189,7 @@ fn check_env(
     base_tables: &Tables,
     base_platform: &model::Platform,
     base: &[Result],
+    base_model: &Model,
     names: &Arc<Vec<String>>,
     diags: &mut Diagnostics,
     refs: &mut Vec<Reference>,
@@ -231,7 +240,14 @@ fn check_env(
         })
         .collect();
     (
-        assemble(&e.name.name, platform, results.into_iter(), names, diags),
+        assemble(
+            &e.name.name,
+            platform,
+            results.into_iter(),
+            names,
+            Some(base_model),
+            diags,
+        ),
         kept,
     )
 }
@@ -241,6 +257,7 @@ fn assemble<'r>(
     platform: model::Platform,
     results: impl Iterator<Item = &'r Result> + Clone,
     names: &Arc<Vec<String>>,
+    like: Option<&Model>,
     diags: &mut Diagnostics,
 ) -> Model {
     let m = Model::new(
@@ -248,6 +265,7 @@ fn assemble<'r>(
         platform,
         results.clone().map(|r| r.built.clone()),
         names.clone(),
+        like,
     );
     let uses: Vec<&rules::Use> = results.flat_map(|r| r.uses.iter()).collect();
     rules::check(&m, &uses, diags);

@@ -21,8 +21,9 @@ pub struct Model {
     pub secrets: Vec<Arc<Secret>>,
     pub configs: Vec<Arc<Config>>,
     pub gateways: Vec<Arc<Gateway>>,
-    /// Every declaration by name: its kind and its place among those of its kind.
-    index: HashMap<String, (Kind, usize)>,
+    /// Every declaration by name: its kind and its place among those of its kind
+    /// (shared by the models of one program's environments).
+    index: Arc<HashMap<String, (Kind, usize)>>,
     /// Declaration names by id, for `TextPart` references.
     names: Arc<Vec<String>>,
 }
@@ -39,12 +40,15 @@ pub enum Built {
 }
 
 impl Model {
-    /// Assembles a model from its declarations, in declaration order.
+    /// Assembles a model from its declarations, in declaration order. `like` is a
+    /// model of the same program (the base, for an environment's): when its
+    /// declarations sit in the same places, its index by name is shared, not rebuilt.
     pub fn new(
         env: String,
         platform: Platform,
         decls: impl IntoIterator<Item = Built>,
         names: Arc<Vec<String>>,
+        like: Option<&Model>,
     ) -> Model {
         let mut m = Model {
             env,
@@ -53,34 +57,56 @@ impl Model {
             secrets: Vec::new(),
             configs: Vec::new(),
             gateways: Vec::new(),
-            index: HashMap::new(),
+            index: Arc::default(),
             names,
         };
         for d in decls {
             match d {
-                Built::Workload(w) => {
-                    m.index.insert(w.name.clone(), (w.kind, m.workloads.len()));
-                    m.workloads.push(w);
-                }
-                Built::Secret(s) => {
-                    m.index
-                        .insert(s.name.clone(), (Kind::Secret, m.secrets.len()));
-                    m.secrets.push(s);
-                }
-                Built::Config(c) => {
-                    m.index
-                        .insert(c.name.clone(), (Kind::Config, m.configs.len()));
-                    m.configs.push(c);
-                }
-                Built::Gateway(g) => {
-                    m.index
-                        .insert(g.name.clone(), (Kind::Gateway, m.gateways.len()));
-                    m.gateways.push(g);
-                }
+                Built::Workload(w) => m.workloads.push(w),
+                Built::Secret(s) => m.secrets.push(s),
+                Built::Config(c) => m.configs.push(c),
+                Built::Gateway(g) => m.gateways.push(g),
                 Built::None => {}
             }
         }
+        m.index = match like {
+            Some(l) if m.same_places(l) => Arc::clone(&l.index),
+            _ => Arc::new(m.build_index()),
+        };
         m
+    }
+
+    /// Every declaration by name: its kind and its place among those of its kind.
+    fn build_index(&self) -> HashMap<String, (Kind, usize)> {
+        let mut index = HashMap::with_capacity(
+            self.workloads.len() + self.secrets.len() + self.configs.len() + self.gateways.len(),
+        );
+        for (i, w) in self.workloads.iter().enumerate() {
+            index.insert(w.name.clone(), (w.kind, i));
+        }
+        for (i, s) in self.secrets.iter().enumerate() {
+            index.insert(s.name.clone(), (Kind::Secret, i));
+        }
+        for (i, c) in self.configs.iter().enumerate() {
+            index.insert(c.name.clone(), (Kind::Config, i));
+        }
+        for (i, g) in self.gateways.iter().enumerate() {
+            index.insert(g.name.clone(), (Kind::Gateway, i));
+        }
+        index
+    }
+
+    /// Whether `other` has the same declarations, of the same kinds, in the same places.
+    fn same_places(&self, other: &Model) -> bool {
+        fn same<T>(a: &[Arc<T>], b: &[Arc<T>], key: impl Fn(&T) -> (&str, Kind)) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| key(x) == key(y))
+        }
+        same(&self.workloads, &other.workloads, |w| (&w.name, w.kind))
+            && same(&self.secrets, &other.secrets, |s| (&s.name, Kind::Secret))
+            && same(&self.configs, &other.configs, |c| (&c.name, Kind::Config))
+            && same(&self.gateways, &other.gateways, |g| {
+                (&g.name, Kind::Gateway)
+            })
     }
 
     pub fn workload(&self, name: &str) -> Option<&Workload> {

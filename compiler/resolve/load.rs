@@ -11,7 +11,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceId, SourceMap, Span};
 use crate::syntax::ast::{self, ExprKind, Item};
 use crate::syntax::chunk::chunk_starts;
-use crate::syntax::{ParseCache, parse_chunked, parse_file, parse_file_cached};
+use crate::syntax::{ParseCache, parse_chunked, parse_file_cached};
 
 /// Reads the files of a program. The CLI reads the disk; the language server overlays
 /// open editor buffers; tests serve files from memory.
@@ -201,7 +201,7 @@ fn load_file(
     for item in &pulls {
         match item {
             Item::Import(imp) => import(l, path, id, imp, loader, diags, stack, done),
-            Item::Use(u) => use_module(l, u, diags),
+            Item::Use(u) => use_module(l, u, loader, diags),
             _ => {}
         }
     }
@@ -282,7 +282,7 @@ fn import(
     }
 }
 
-fn use_module(l: &mut Loaded, u: &ast::UseDecl, diags: &mut Diagnostics) {
+fn use_module(l: &mut Loaded, u: &ast::UseDecl, loader: &dyn Loader, diags: &mut Diagnostics) {
     let segs: Vec<&str> = u.path.segments.iter().map(|s| s.name.as_str()).collect();
     let (Some(&"std"), Some(module)) = (segs.first(), segs.get(1)) else {
         diags.push(
@@ -329,7 +329,10 @@ fn use_module(l: &mut Loaded, u: &ast::UseDecl, diags: &mut Diagnostics) {
         return;
     };
     let id = l.sources.add(Origin::Stdlib(module.to_string()), text);
-    let (file, parse_diags) = parse_file(id, text);
+    // Kept under a name no file path can have.
+    let key = format!("\0std.{module}");
+    let (file, parse_diags) =
+        parse_file_cached(id, text, loader.parse_cache().map(|c| (c, key.as_str())));
     diags.extend(parse_diags);
     l.std_modules.insert(module.to_string(), l.files.len());
     l.files.push(file);

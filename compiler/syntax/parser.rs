@@ -2,7 +2,7 @@
 //! yields one E0001 and the rest of the file still parses. pest pairs never leave this
 //! module; pest errors are turned into diagnostics with the expected tokens in words.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +45,8 @@ struct Kept {
     /// A copy of `trees` made between edits ([`ParseCache::prepare`]); the next parse
     /// that reuses the chunk takes it instead of copying the trees while the user waits.
     spare: Arc<Mutex<Option<Vec<Item>>>>,
+    /// Reused by the parse under way; what no parse reused is forgotten after it.
+    used: Arc<AtomicBool>,
 }
 
 impl Kept {
@@ -52,11 +54,13 @@ impl Kept {
         Kept {
             trees: Arc::new(trees),
             spare: Arc::default(),
+            used: Arc::default(),
         }
     }
 
     /// The trees, to own: the spare copy when there is one.
     fn take(&self) -> Vec<Item> {
+        self.used.store(true, Ordering::Relaxed);
         match self.spare.lock().ok().and_then(|mut s| s.take()) {
             Some(trees) => trees,
             None => self.trees.as_ref().clone(),
@@ -132,8 +136,7 @@ pub fn parse_chunked(
         fresh.extend(f);
     }
     if let Some((c, path)) = cache {
-        let now: HashSet<&str> = ranges.iter().map(|&(s, e)| &text[s..e]).collect();
-        old.retain(|k, _| now.contains(&**k));
+        old.retain(|_, k| k.used.swap(false, Ordering::Relaxed));
         old.extend(fresh);
         if let Ok(mut files) = c.files.lock() {
             files.insert(path.to_string(), old);
