@@ -86,10 +86,32 @@ fn spread(times: &[Duration]) -> String {
     format!("{:.1} / {:.1} / {:.1} ms", ms(0), ms(50), ms(90))
 }
 
-/// The keystroke the language-server figures make: the last digit of the first
-/// service's port, `8080` -> `8081` and back. Its byte offset, and the text after it.
-fn keystroke(text: &str) -> (usize, String) {
-    let at = text.find("= 8080").unwrap() + 5;
+/// Where the language-server figures type.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The first service: every later declaration moves (the worst place).
+    First,
+    /// The service in the middle of the file: half of them move.
+    Middle,
+}
+
+impl Place {
+    fn label(self) -> &'static str {
+        match self {
+            Place::First => "in the first service",
+            Place::Middle => "in the middle service",
+        }
+    }
+}
+
+/// The keystroke the language-server figures make: the last digit of a service's
+/// port, `8080` -> `8081` and back. Its byte offset, and the text after it.
+fn keystroke(text: &str, place: Place) -> (usize, String) {
+    let from = match place {
+        Place::First => 0,
+        Place::Middle => text.len() / 2,
+    };
+    let at = from + text[from..].find("= 8080").unwrap() + 5;
     (at, format!("{}1{}", &text[..at], &text[at + 1..]))
 }
 
@@ -221,7 +243,7 @@ fn phases(text: &str, runs: usize) {
     // What the language server parses after a keystroke: the trees of the last parse
     // are kept, one declaration changed (a port `8080` -> `8081` and back).
     let cache = sorchac::syntax::ParseCache::default();
-    let edits = [text.to_string(), keystroke(text).1];
+    let edits = [text.to_string(), keystroke(text, Place::First).1];
     let mut reparses: Vec<Duration> = (1..=runs)
         .map(|i| {
             let t = Instant::now();
@@ -356,7 +378,7 @@ fn whole_build(n: usize, runs: usize) {
 
 /// The language server's answer to a keystroke: a one-character edit of the
 /// `n`-service program, timed from `didChange` to the diagnostics it publishes.
-fn lsp_latency(n: usize, runs: usize) {
+fn lsp_latency(n: usize, runs: usize, place: Place) {
     use std::io::BufReader;
     let dir = std::env::temp_dir().join(format!("sorchac-lsp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -388,8 +410,8 @@ fn lsp_latency(n: usize, runs: usize) {
         serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "sorcha", "version": 1, "text": text}}}),
     );
     while recv()["method"] != "textDocument/publishDiagnostics" {}
-    // Change the first service's port back and forth: `8080` -> `8081` -> `8080`.
-    let (at, _) = keystroke(&text);
+    // Change a service's port back and forth: `8080` -> `8081` -> `8080`.
+    let (at, _) = keystroke(&text, place);
     let line = text[..at].matches('\n').count();
     let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut times = Vec::new();
@@ -414,7 +436,8 @@ fn lsp_latency(n: usize, runs: usize) {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "language server, keystroke to diagnostics, {n} services (min / median / 90th percentile): {}",
+        "language server, keystroke {} to diagnostics, {n} services (min / median / 90th percentile): {}",
+        place.label(),
         spread(&times)
     );
 }
@@ -475,7 +498,8 @@ fn main() {
             .get(pos + 1)
             .and_then(|a| a.parse().ok())
             .unwrap_or(1000);
-        lsp_latency(n, 60);
+        lsp_latency(n, 60, Place::First);
+        lsp_latency(n, 60, Place::Middle);
         return;
     }
     if args.iter().any(|a| a == "--table") {
@@ -508,7 +532,7 @@ fn main() {
         let text = sorchac::synth::platform(n);
         if what == "edits" {
             // For a profiler: the language server's path, many times over.
-            let (_, edited) = keystroke(&text);
+            let (_, edited) = keystroke(&text, Place::First);
             let (min, med) = edit_loop(&[text, edited], 400);
             eprintln!(
                 "compile after a keystroke (min / median): {:.1} / {:.1} ms",
@@ -567,7 +591,8 @@ fn main() {
         if n == 1000 {
             phases(&text, runs);
             whole_build(n, 10);
-            lsp_latency(n, 60);
+            lsp_latency(n, 60, Place::First);
+            lsp_latency(n, 60, Place::Middle);
         }
     }
 }
