@@ -417,72 +417,97 @@ fn mismatches(
             s("/metadata/name")
         )
     };
-    let indexed: Vec<(usize, &Template)> = templates.iter().enumerate().collect();
-    let rendered: BTreeMap<String, (usize, Value)> = crate::par::runs(&indexed, |_, run| {
-        run.iter()
-            .filter(|(_, t)| ctx.holds(&t.cond))
-            .filter_map(|(i, t)| ctx.eval(&t.node).map(|v| (key(&v), (*i, v))))
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
     let raw = lower(env);
     let objects: Vec<(&crate::ir::Object, &str)> = raw
         .groups
         .iter()
         .flat_map(|g| g.objects.iter().map(move |o| (o, g.file.as_str())))
         .collect();
-    let found = crate::par::runs(&objects, |_, run| {
-        let mut out = Vec::new();
-        for (o, file) in run {
-            let v = serde_json::to_value(o).map_err(|e| EmitError::Helm {
-                env: Some(env.env.clone()),
-                object: o.name().to_string(),
-                reason: e.to_string(),
-            })?;
-            let k = key(&v);
-            let (template, reason) = match rendered.get(&k) {
-                None => (
-                    None,
-                    "the chart has no template that renders it".to_string(),
-                ),
-                Some((i, r)) => match first_difference(&v, r) {
-                    Some(d) => (Some(*i), d),
-                    None => continue,
-                },
+    let key_of = |o: &crate::ir::Object| {
+        let (api, kind) = o.type_meta();
+        format!("{api} {kind} {}", o.name())
+    };
+    let by_key: HashMap<String, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (o, _))| (key_of(o), i))
+        .collect();
+    let to_value = |o: &crate::ir::Object| {
+        serde_json::to_value(o).map_err(|e| EmitError::Helm {
+            env: Some(env.env.clone()),
+            object: o.name().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    // Each template is rendered, compared with the environment's object and dropped,
+    // on all cores, so that no environment is ever held whole as values.
+    let indexed: Vec<(usize, &Template)> = templates.iter().enumerate().collect();
+    let runs = crate::par::runs(&indexed, |_, run| {
+        // Mismatches with where they sort: the environment's objects in order, then
+        // what only the chart renders, by name.
+        let mut out: Vec<((usize, String), Mismatch)> = Vec::new();
+        let mut rendered = Vec::new();
+        for (i, t) in run {
+            if !ctx.holds(&t.cond) {
+                continue;
+            }
+            let Some(r) = ctx.eval(&t.node) else {
+                continue;
             };
-            out.push(Mismatch {
-                key: k,
-                reason,
-                template,
-                raw: Some((v, (*file).to_string())),
-            });
+            let k = key(&r);
+            let Some(&at) = by_key.get(&k) else {
+                out.push((
+                    (objects.len(), k.clone()),
+                    Mismatch {
+                        key: k,
+                        reason: "the chart renders it, the environment has no such object".into(),
+                        template: Some(*i),
+                        raw: None,
+                    },
+                ));
+                continue;
+            };
+            rendered.push(at);
+            let (o, file) = objects[at];
+            let v = to_value(o)?;
+            if let Some(reason) = first_difference(&v, &r) {
+                out.push((
+                    (at, String::new()),
+                    Mismatch {
+                        key: k,
+                        reason,
+                        template: Some(*i),
+                        raw: Some((v, file.to_string())),
+                    },
+                ));
+            }
         }
-        Ok(out)
+        Ok((out, rendered))
     });
     let mut out = Vec::new();
-    for f in found {
-        out.extend(f?);
-    }
-    let have: std::collections::BTreeSet<String> = objects
-        .iter()
-        .map(|(o, _)| {
-            let (api, kind) = o.type_meta();
-            format!("{api} {kind} {}", o.name())
-        })
-        .collect();
-    for (k, (i, _)) in &rendered {
-        if !have.contains(k) {
-            out.push(Mismatch {
-                key: k.clone(),
-                reason: "the chart renders it, the environment has no such object".into(),
-                template: Some(*i),
-                raw: None,
-            });
+    let mut rendered = vec![false; objects.len()];
+    for run in runs {
+        let (found, seen) = run?;
+        out.extend(found);
+        for at in seen {
+            rendered[at] = true;
         }
     }
-    Ok(out)
+    for (at, (o, file)) in objects.iter().enumerate() {
+        if !rendered[at] {
+            out.push((
+                (at, String::new()),
+                Mismatch {
+                    key: key_of(o),
+                    reason: "the chart has no template that renders it".to_string(),
+                    template: None,
+                    raw: Some((to_value(o)?, (*file).to_string())),
+                },
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().map(|(_, m)| m).collect())
 }
 
 /// The first difference of an environment's object and the chart's, in words.
