@@ -70,7 +70,16 @@ pub fn check_reusing(
         decls: p.decls.iter().collect(),
     };
     let mut references = p.references.clone();
-    let tables = build_tables(&base_view, p.decl_ids());
+    // Declarations' ports and keys depend on their own text only: after an edit, the
+    // rows of the declarations it changed are built again.
+    let tables = match reuse {
+        Some(r) => {
+            let mut t = r.tables().clone();
+            t.update(&build_tables(&base_view, r.changed().iter().copied()));
+            t
+        }
+        None => build_tables(&base_view, p.decl_ids()),
+    };
     let platform = platform_of(&base_view, &tables, diags, &mut references);
     let ids: Vec<DeclId> = p.decl_ids().collect();
     let prev = |id: DeclId| reuse.and_then(|r| r.take(r.base(id), id));
@@ -136,6 +145,9 @@ pub fn check_reusing(
         }
         envs
     };
+    if let Some(memo) = memo.as_mut() {
+        memo.tables = tables;
+    }
     references.sort_by_key(|r| (r.span.source, r.span.start, r.span.end));
     references.dedup_by(|a, b| a.span == b.span && a.target == b.target);
     let checked = Checked {

@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use super::Result;
+use super::eval::Tables;
 use crate::diag::Diagnostic;
 use crate::resolve::{DeclId, Program, Reference};
 use crate::source::{SourceId, Span, Spans};
@@ -33,6 +34,9 @@ pub struct Memo {
     pub(super) base: Vec<Option<Entry>>,
     /// By environment and declaration, the declarations it checked itself.
     pub(super) envs: Vec<Vec<Option<Entry>>>,
+    /// The base program's tables of ports and keys; only changed declarations' rows
+    /// are built again.
+    pub(super) tables: Tables,
 }
 
 impl std::fmt::Debug for Memo {
@@ -177,6 +181,11 @@ impl<'a> Reuse<'a> {
         e.diags.each_span(&mut f);
         e.refs.each_span(&mut f);
         ok.then_some(e)
+    }
+
+    /// The last check's tables.
+    pub(super) fn tables(&self) -> &Tables {
+        &self.memo.tables
     }
 
     pub(super) fn base(&self, id: DeclId) -> Option<&Entry> {
