@@ -17,7 +17,7 @@ use super::eval::Tables;
 use crate::diag::Diagnostic;
 use crate::resolve::{DeclId, Program, Reference};
 use crate::source::{SourceId, Span, Spans};
-use crate::syntax::chunk::chunk_starts;
+use crate::syntax::chunk::{self, chunk_starts};
 
 /// What checking one declaration gave.
 #[derive(Clone)]
@@ -210,14 +210,10 @@ fn fixed(p: &Program) -> impl Iterator<Item = Span> + '_ {
 /// How one file's text changed: the chunks (declarations) both texts begin with and
 /// end with are unchanged; what lies between changed.
 fn edit(old: &str, old_starts: &[usize], new: &str, new_starts: &[usize]) -> Option<Moved> {
-    let chunks = |t: &str, starts: &[usize]| -> Vec<(usize, usize)> {
-        starts
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(t.len())))
-            .collect()
-    };
-    let (a, b) = (chunks(old, old_starts), chunks(new, new_starts));
+    let (a, b) = (
+        chunk::ranges(old_starts, old.len()),
+        chunk::ranges(new_starts, new.len()),
+    );
     fn text(t: &str, (s, e): (usize, usize)) -> Option<&str> {
         t.get(s..e)
     }

@@ -162,6 +162,15 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
     starts
 }
 
+/// The byte ranges of the chunks that start at `starts` in a text of `len` bytes.
+pub fn ranges(starts: &[usize], len: usize) -> Vec<(usize, usize)> {
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(len)))
+        .collect()
+}
+
 fn is_word_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
@@ -207,13 +216,10 @@ mod tests {
     use super::*;
 
     fn chunks(text: &str) -> Vec<&str> {
-        let starts = chunk_starts(text);
-        let mut out = Vec::new();
-        for (i, &s) in starts.iter().enumerate() {
-            let e = starts.get(i + 1).copied().unwrap_or(text.len());
-            out.push(text[s..e].trim());
-        }
-        out
+        ranges(&chunk_starts(text), text.len())
+            .into_iter()
+            .map(|(s, e)| text[s..e].trim())
+            .collect()
     }
 
     #[test]

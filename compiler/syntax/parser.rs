@@ -10,7 +10,7 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::chunk::chunk_starts;
+use super::chunk::{self, chunk_starts};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{SourceId, Span, Spans};
 
@@ -114,11 +114,7 @@ pub fn parse_chunked(
     starts: &[usize],
     cache: Option<(&ParseCache, &str)>,
 ) -> (File, Vec<Diagnostic>) {
-    let ranges: Vec<(usize, usize)> = starts
-        .iter()
-        .enumerate()
-        .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
-        .collect();
+    let ranges = chunk::ranges(starts, text.len());
     let mut old = cache
         .and_then(|(c, path)| c.files.lock().ok()?.remove(path))
         .unwrap_or_default();
@@ -164,10 +160,9 @@ fn parse_chunks(
         }
         let by = u32::try_from(start).unwrap_or(u32::MAX);
         if let Some(kept) = known.and_then(|k| k.get(chunk)) {
-            items.extend(kept.take().into_iter().map(|mut i| {
-                i.relocate(source, by);
-                i
-            }));
+            let mut trees = kept.take();
+            trees.relocate(source, by);
+            items.extend(trees);
             continue;
         }
         if let Some(at) = too_deep(chunk) {
@@ -190,22 +185,17 @@ fn parse_chunks(
                     base: 0,
                     diags: &mut own,
                 };
-                let trees: Vec<Item> = match pairs.next() {
+                let mut trees: Vec<Item> = match pairs.next() {
                     Some(f) => f.into_inner().filter_map(|p| b.item(p)).collect(),
                     None => Vec::new(),
                 };
-                let clean = own.is_empty();
-                for mut d in own {
-                    d.relocate(source, by);
-                    diags.push(d);
-                }
-                if clean {
+                if own.is_empty() {
                     fresh.push((Box::from(chunk), Kept::new(trees.clone())));
                 }
-                items.extend(trees.into_iter().map(|mut i| {
-                    i.relocate(source, by);
-                    i
-                }));
+                own.relocate(source, by);
+                diags.extend(own);
+                trees.relocate(source, by);
+                items.extend(trees);
             }
             Ok(mut pairs) => {
                 let mut b = Builder {
