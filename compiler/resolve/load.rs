@@ -9,7 +9,7 @@ use super::stdlib;
 use crate::diag::suggest::did_you_mean;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceId, SourceMap, Span};
-use crate::syntax::ast::{self, ExprKind, Item};
+use crate::syntax::ast::{self, Item};
 use crate::syntax::chunk::chunk_starts;
 use crate::syntax::{ParseCache, parse_chunked, parse_file_cached};
 
@@ -208,8 +208,11 @@ fn load_file(
     let mut calls = Vec::new();
     for item in &l.files[index].items {
         match item {
-            Item::Decl(d) => block_file_calls(&d.body, &mut calls),
-            Item::Template(t) => block_file_calls(&t.body, &mut calls),
+            Item::Decl(d) => match &d.keyed {
+                Some(k) => calls.extend(k.file_calls.iter().cloned()),
+                None => d.body.file_calls(&mut calls),
+            },
+            Item::Template(t) => t.body.file_calls(&mut calls),
             _ => {}
         }
     }
@@ -354,46 +357,6 @@ fn read_files(l: &mut Loaded, id: SourceId, path: &str, calls: Vec<String>, load
             Err(reason) => FileRead::Missing(format!("{reason} (looked for `{target}`)")),
         };
         l.file_reads.insert(key, read);
-    }
-}
-
-fn block_file_calls(b: &ast::Block, out: &mut Vec<String>) {
-    for e in &b.entries {
-        match &e.kind {
-            ast::EntryKind::Field { value, .. } => expr_file_calls(value, out),
-            ast::EntryKind::Block { block, .. } | ast::EntryKind::NamedBlock { block, .. } => {
-                block_file_calls(block, out)
-            }
-            ast::EntryKind::NamedField { value, block, .. } => {
-                expr_file_calls(value, out);
-                if let Some(b) = block {
-                    block_file_calls(b, out);
-                }
-            }
-            ast::EntryKind::Param {
-                default: Some(v), ..
-            } => expr_file_calls(v, out),
-            _ => {}
-        }
-    }
-}
-
-fn expr_file_calls(e: &ast::Expr, out: &mut Vec<String>) {
-    match &e.kind {
-        ExprKind::Call { name, args } => {
-            if name.name == "file"
-                && let Some(ast::Arg { value, .. }) = args.first()
-                && let ExprKind::Str(s) = &value.kind
-                && let Some(p) = s.as_plain()
-            {
-                out.push(p);
-            }
-            for a in args {
-                expr_file_calls(&a.value, out);
-            }
-        }
-        ExprKind::List(items) => items.iter().for_each(|i| expr_file_calls(i, out)),
-        _ => {}
     }
 }
 

@@ -20,6 +20,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::schema::Kind;
 use crate::source::{SourceId, SourceMap, Span};
 use crate::syntax::ast::{self, Expr, Ident, Item, TypeExpr, TypeExprKind};
+use crate::syntax::keyed::Keyed;
 
 /// Index of a declaration in [`Program::decls`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -534,13 +535,14 @@ fn collect_decls(
         run.iter_mut()
             .map(|(in_std, d)| {
                 (!*in_std && d.kind.name != Kind::Env.as_str()).then(|| {
+                    // Keyed between edits (language server), or here.
+                    let keyed = match d.keyed.take() {
+                        Some(k) => *k,
+                        None => Keyed::of(&mut d.body),
+                    };
                     let mut found = Diagnostics::new();
-                    let entries = std::mem::take(&mut d.body.entries);
-                    let span = d.body.span;
-                    (
-                        MBlock::from_ast(ast::Block { entries, span }, &mut found),
-                        found,
-                    )
+                    found.extend(keyed.diags);
+                    (keyed.block, found)
                 })
             })
             .collect::<Vec<_>>()

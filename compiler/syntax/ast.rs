@@ -83,6 +83,9 @@ pub struct Decl {
     pub name: Ident,
     pub template: Option<Path>,
     pub body: Block,
+    /// The body in keyed form, made between edits by the language server's parse cache
+    /// ([`crate::syntax::ParseCache::prepare`]); `body.entries` is then empty.
+    pub keyed: Option<Box<crate::syntax::keyed::Keyed>>,
     pub span: Span,
 }
 
@@ -91,6 +94,49 @@ pub struct Decl {
 pub struct Block {
     pub entries: Vec<Entry>,
     pub span: Span,
+}
+
+impl Block {
+    /// The paths this block reads with `file("…")`, in order.
+    pub fn file_calls(&self, out: &mut Vec<String>) {
+        for e in &self.entries {
+            match &e.kind {
+                EntryKind::Field { value, .. } => expr_file_calls(value, out),
+                EntryKind::Block { block, .. } | EntryKind::NamedBlock { block, .. } => {
+                    block.file_calls(out)
+                }
+                EntryKind::NamedField { value, block, .. } => {
+                    expr_file_calls(value, out);
+                    if let Some(b) = block {
+                        b.file_calls(out);
+                    }
+                }
+                EntryKind::Param {
+                    default: Some(v), ..
+                } => expr_file_calls(v, out),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn expr_file_calls(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Call { name, args } => {
+            if name.name == "file"
+                && let Some(Arg { value, .. }) = args.first()
+                && let ExprKind::Str(s) = &value.kind
+                && let Some(p) = s.as_plain()
+            {
+                out.push(p);
+            }
+            for a in args {
+                expr_file_calls(&a.value, out);
+            }
+        }
+        ExprKind::List(items) => items.iter().for_each(|i| expr_file_calls(i, out)),
+        _ => {}
+    }
 }
 
 /// One entry of a block, with its doc comment.
@@ -286,12 +332,14 @@ impl Spans for Item {
                 name,
                 template,
                 body,
+                keyed,
                 span,
             }) => {
                 kind.each_span(f);
                 name.each_span(f);
                 template.each_span(f);
                 body.each_span(f);
+                keyed.each_span(f);
                 span.each_span(f);
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod ast;
 pub mod chunk;
+pub mod keyed;
 mod parser;
 
 pub use parser::{MAX_NESTING, ParseCache, parse_chunked, parse_file, parse_file_cached};

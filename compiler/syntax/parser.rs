@@ -11,6 +11,7 @@ use pest::iterators::Pair;
 
 use super::ast::*;
 use super::chunk::{self, chunk_starts};
+use super::keyed::Keyed;
 use crate::diag::{Code, Diagnostic};
 use crate::source::{SourceId, Span, Spans};
 
@@ -86,7 +87,16 @@ impl ParseCache {
             Err(_) => Vec::new(),
         };
         for k in todo {
-            let copy = k.trees.as_ref().clone();
+            let mut copy = k.trees.as_ref().clone();
+            // Declarations' bodies are keyed now rather than while the user waits
+            // (environments keep theirs: they are paths into other declarations).
+            for item in &mut copy {
+                if let Item::Decl(d) = item
+                    && d.kind.name != "env"
+                {
+                    d.keyed = Some(Box::new(Keyed::of(&mut d.body)));
+                }
+            }
             if let Ok(mut spare) = k.spare.lock()
                 && spare.is_none()
             {
@@ -323,6 +333,7 @@ impl Builder<'_> {
                     name,
                     template,
                     body,
+                    keyed: None,
                     span,
                 }))
             }
