@@ -56,17 +56,18 @@ impl sorchac::resolve::Loader for Kept {
     }
 }
 
-/// Compiles the texts in turn, as the language server does after each edit (the last
-/// compilation reused); (minimum, median) of `runs` compilations.
-fn edit_loop(texts: &[String], runs: usize) -> (Duration, Duration) {
+/// Compiles the text after each of `runs` keystrokes, as the language server does
+/// after each edit (the last compilation reused); (minimum, median) of the
+/// compilations.
+fn edit_loop(text: &str, stroke: Stroke, runs: usize) -> (Duration, Duration) {
     let mut loader = Kept {
-        text: texts[0].clone(),
+        text: text.to_string(),
         parsed: Default::default(),
     };
     let mut prev = sorchac::compile_after("platform.sorcha", &loader, None).unwrap();
     let mut times: Vec<Duration> = (1..=runs)
         .map(|i| {
-            loader.text.clone_from(&texts[i % texts.len()]);
+            loader.text = stroke.after(text, Place::First, i).0;
             let t = Instant::now();
             let next = sorchac::compile_after("platform.sorcha", &loader, Some(&prev)).unwrap();
             let took = t.elapsed();
@@ -102,6 +103,50 @@ impl Place {
             Place::Middle => "in the middle service",
         }
     }
+}
+
+/// How the language-server figures edit.
+#[derive(Clone, Copy)]
+enum Stroke {
+    /// A digit replaced and put back: `8080` -> `8081` -> `8080` (nothing moves).
+    Replace,
+    /// Typing: one letter after another into a service's doc comment, each keystroke
+    /// moving the text after the cursor one byte further.
+    Type,
+}
+
+impl Stroke {
+    fn label(self) -> &'static str {
+        match self {
+            Stroke::Replace => "a digit replaced",
+            Stroke::Type => "typing",
+        }
+    }
+
+    /// The text after `n` keystrokes, and where the next one goes.
+    fn after(self, text: &str, place: Place, n: usize) -> (String, usize) {
+        match self {
+            Stroke::Replace => {
+                let (at, edited) = keystroke(text, place);
+                (if n % 2 == 1 { edited } else { text.to_string() }, at)
+            }
+            Stroke::Type => {
+                let at = typing_at(text, place);
+                let typed = "x".repeat(n);
+                (format!("{}{typed}{}", &text[..at], &text[at..]), at + n)
+            }
+        }
+    }
+}
+
+/// Where typing starts: at the end of a service's doc comment.
+fn typing_at(text: &str, place: Place) -> usize {
+    let from = match place {
+        Place::First => 0,
+        Place::Middle => text.len() / 2,
+    };
+    let doc = from + text[from..].find("/// Synthetic service").unwrap();
+    doc + text[doc..].find('\n').unwrap()
 }
 
 /// The keystroke the language-server figures make: the last digit of a service's
@@ -263,7 +308,8 @@ fn phases(text: &str, runs: usize) {
     reparses.sort();
     let reparse = reparses[0];
     // And what the language server checks after that keystroke: only what it reached.
-    let (recheck, _) = edit_loop(&edits, runs);
+    let (recheck, _) = edit_loop(text, Stroke::Replace, runs);
+    let (typed, _) = edit_loop(text, Stroke::Type, runs);
     println!();
     println!(
         "phases (minimum of {runs} runs): parse {:.1} ms, resolve {:.1} ms, check {:.1} ms; \
@@ -279,9 +325,10 @@ fn phases(text: &str, runs: usize) {
     );
     println!(
         "parse after a one-declaration edit, the other declarations' trees kept: {:.1} ms; \
-         parse, resolve and check after it, reusing the last check: {:.1} ms",
+         parse, resolve and check after it, reusing the last check: {:.1} ms ({:.1} ms typing)",
         ms(reparse),
-        ms(recheck)
+        ms(recheck),
+        ms(typed)
     );
     println!(
         "kustomize tree from the lowered base and {} environments: {:.1} ms; {} files, {:.2} MB (raw output of the same environments: {:.2} MB)",
@@ -378,7 +425,7 @@ fn whole_build(n: usize, runs: usize) {
 
 /// The language server's answer to a keystroke: a one-character edit of the
 /// `n`-service program, timed from `didChange` to the diagnostics it publishes.
-fn lsp_latency(n: usize, runs: usize, place: Place) {
+fn lsp_latency(n: usize, runs: usize, place: Place, stroke: Stroke) {
     use std::io::BufReader;
     let dir = std::env::temp_dir().join(format!("sorchac-lsp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -410,20 +457,26 @@ fn lsp_latency(n: usize, runs: usize, place: Place) {
         serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "sorcha", "version": 1, "text": text}}}),
     );
     while recv()["method"] != "textDocument/publishDiagnostics" {}
-    // Change a service's port back and forth: `8080` -> `8081` -> `8080`.
-    let (at, _) = keystroke(&text, place);
+    let (_, at) = stroke.after(&text, place, 0);
     let line = text[..at].matches('\n').count();
     let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut times = Vec::new();
     for v in 0..runs {
         // Keystrokes a fast typist's 50 ms apart.
         std::thread::sleep(Duration::from_millis(50));
-        let digit = if v % 2 == 0 { "1" } else { "0" };
+        let (end, typed) = match stroke {
+            Stroke::Replace => (col + 1, if v % 2 == 0 { "1" } else { "0" }),
+            Stroke::Type => (col + v, "x"),
+        };
+        let start = match stroke {
+            Stroke::Replace => col,
+            Stroke::Type => col + v,
+        };
         let t = Instant::now();
         send(
             serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
                 "textDocument": {"uri": uri, "version": v + 2},
-                "contentChanges": [{"range": {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 1}}, "text": digit}]
+                "contentChanges": [{"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}}, "text": typed}]
             }}),
         );
         while recv()["method"] != "textDocument/publishDiagnostics" {}
@@ -436,7 +489,8 @@ fn lsp_latency(n: usize, runs: usize, place: Place) {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "language server, keystroke {} to diagnostics, {n} services (min / median / 90th percentile): {}",
+        "language server, {} {} to diagnostics, {n} services (min / median / 90th percentile): {}",
+        stroke.label(),
         place.label(),
         spread(&times)
     );
@@ -498,8 +552,10 @@ fn main() {
             .get(pos + 1)
             .and_then(|a| a.parse().ok())
             .unwrap_or(1000);
-        lsp_latency(n, 60, Place::First);
-        lsp_latency(n, 60, Place::Middle);
+        for stroke in [Stroke::Replace, Stroke::Type] {
+            lsp_latency(n, 60, Place::First, stroke);
+            lsp_latency(n, 60, Place::Middle, stroke);
+        }
         return;
     }
     if args.iter().any(|a| a == "--table") {
@@ -532,13 +588,15 @@ fn main() {
         let text = sorchac::synth::platform(n);
         if what == "edits" {
             // For a profiler: the language server's path, many times over.
-            let (_, edited) = keystroke(&text, Place::First);
-            let (min, med) = edit_loop(&[text, edited], 400);
-            eprintln!(
-                "compile after a keystroke (min / median): {:.1} / {:.1} ms",
-                min.as_secs_f64() * 1e3,
-                med.as_secs_f64() * 1e3
-            );
+            for stroke in [Stroke::Replace, Stroke::Type] {
+                let (min, med) = edit_loop(&text, stroke, 400);
+                eprintln!(
+                    "compile after a keystroke, {} (min / median): {:.1} / {:.1} ms",
+                    stroke.label(),
+                    min.as_secs_f64() * 1e3,
+                    med.as_secs_f64() * 1e3
+                );
+            }
         } else if what == "check" {
             std::hint::black_box(check(&text));
         } else {
@@ -591,8 +649,10 @@ fn main() {
         if n == 1000 {
             phases(&text, runs);
             whole_build(n, 10);
-            lsp_latency(n, 60, Place::First);
-            lsp_latency(n, 60, Place::Middle);
+            for stroke in [Stroke::Replace, Stroke::Type] {
+                lsp_latency(n, 60, Place::First, stroke);
+                lsp_latency(n, 60, Place::Middle, stroke);
+            }
         }
     }
 }

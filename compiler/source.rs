@@ -69,6 +69,16 @@ pub trait Spans {
             s.end = s.end.saturating_add(by);
         });
     }
+
+    /// Gives every span `source` and shifts it `by` bytes, forwards or back.
+    fn shift(&mut self, source: SourceId, by: i64) {
+        let moved = |x: u32| u32::try_from((i64::from(x) + by).max(0)).unwrap_or(u32::MAX);
+        self.each_span(&mut |s: &mut Span| {
+            s.source = source;
+            s.start = moved(s.start);
+            s.end = moved(s.end);
+        });
+    }
 }
 
 impl Spans for Span {

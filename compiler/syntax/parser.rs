@@ -39,32 +39,78 @@ pub struct ParseCache {
 
 type Chunks = HashMap<Box<str>, Kept>;
 
+/// Where a chunk's trees are: the file and the byte its text starts at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    source: SourceId,
+    at: u32,
+}
+
 /// The trees of one chunk.
 #[derive(Clone)]
 struct Kept {
+    /// As parsed, where the chunk starts at 0.
     trees: Arc<Vec<Item>>,
-    /// A copy of `trees` made between edits ([`ParseCache::prepare`]); the next parse
-    /// that reuses the chunk takes it instead of copying the trees while the user waits.
-    spare: Arc<Mutex<Option<Vec<Item>>>>,
+    source: SourceId,
+    /// A copy of `trees` made between edits ([`ParseCache::prepare`]), and where it
+    /// is; the next parse that reuses the chunk takes it instead of copying the trees
+    /// while the user waits.
+    spare: Arc<Mutex<Option<(Place, Vec<Item>)>>>,
+    /// Where the last parse put the chunk, and how far it had moved since the parse
+    /// before: the copy is made where the next parse will likely want it (typing moves
+    /// the text after the cursor by the same amount at every keystroke), so that its
+    /// spans need not be moved while the user waits.
+    last: Arc<Mutex<Option<(Place, i64)>>>,
     /// Reused by the parse under way; what no parse reused is forgotten after it.
     used: Arc<AtomicBool>,
 }
 
 impl Kept {
-    fn new(trees: Vec<Item>) -> Kept {
+    fn new(trees: Vec<Item>, at: Place) -> Kept {
         Kept {
             trees: Arc::new(trees),
+            source: at.source,
             spare: Arc::default(),
+            last: Arc::new(Mutex::new(Some((at, 0)))),
             used: Arc::default(),
         }
     }
 
-    /// The trees, to own: the spare copy when there is one.
-    fn take(&self) -> Vec<Item> {
+    /// The trees, to own, at `to`: the spare copy when there is one.
+    fn take(&self, to: Place) -> Vec<Item> {
         self.used.store(true, Ordering::Relaxed);
-        match self.spare.lock().ok().and_then(|mut s| s.take()) {
-            Some(trees) => trees,
-            None => self.trees.as_ref().clone(),
+        let spare = self.spare.lock().ok().and_then(|mut s| s.take());
+        let (from, mut trees) = spare.unwrap_or_else(|| {
+            let origin = Place {
+                source: self.source,
+                at: 0,
+            };
+            (origin, self.trees.as_ref().clone())
+        });
+        if from != to {
+            trees.shift(to.source, i64::from(to.at) - i64::from(from.at));
+        }
+        if let Ok(mut last) = self.last.lock() {
+            let moved = match *last {
+                Some((p, _)) if p.source == to.source => i64::from(to.at) - i64::from(p.at),
+                _ => 0,
+            };
+            *last = Some((to, moved));
+        }
+        trees
+    }
+
+    /// Where the next parse will likely want the trees.
+    fn next_place(&self) -> Place {
+        match self.last.lock().ok().and_then(|l| *l) {
+            Some((p, moved)) => Place {
+                source: p.source,
+                at: u32::try_from(i64::from(p.at) + moved).unwrap_or(p.at),
+            },
+            None => Place {
+                source: self.source,
+                at: 0,
+            },
         }
     }
 }
@@ -88,6 +134,8 @@ impl ParseCache {
         };
         for k in todo {
             let mut copy = k.trees.as_ref().clone();
+            let place = k.next_place();
+            copy.shift(place.source, i64::from(place.at));
             // Declarations' bodies are keyed now rather than while the user waits
             // (environments keep theirs: they are paths into other declarations).
             for item in &mut copy {
@@ -100,7 +148,7 @@ impl ParseCache {
             if let Ok(mut spare) = k.spare.lock()
                 && spare.is_none()
             {
-                *spare = Some(copy);
+                *spare = Some((place, copy));
             }
         }
         self.preparing.store(false, Ordering::Release);
@@ -170,8 +218,7 @@ fn parse_chunks(
         }
         let by = u32::try_from(start).unwrap_or(u32::MAX);
         if let Some(kept) = known.and_then(|k| k.get(chunk)) {
-            let mut trees = kept.take();
-            trees.relocate(source, by);
+            let trees = kept.take(Place { source, at: by });
             items.extend(trees);
             continue;
         }
@@ -200,7 +247,10 @@ fn parse_chunks(
                     None => Vec::new(),
                 };
                 if own.is_empty() {
-                    fresh.push((Box::from(chunk), Kept::new(trees.clone())));
+                    fresh.push((
+                        Box::from(chunk),
+                        Kept::new(trees.clone(), Place { source, at: by }),
+                    ));
                 }
                 own.relocate(source, by);
                 diags.extend(own);
