@@ -46,6 +46,9 @@ struct Place {
     at: u32,
 }
 
+/// Trees, and where they are.
+type Placed = (Place, Vec<Item>);
+
 /// The trees of one chunk.
 #[derive(Clone)]
 struct Kept {
@@ -55,7 +58,7 @@ struct Kept {
     /// A copy of `trees` made between edits ([`ParseCache::prepare`]), and where it
     /// is; the next parse that reuses the chunk takes it instead of copying the trees
     /// while the user waits.
-    spare: Arc<Mutex<Option<(Place, Vec<Item>)>>>,
+    spare: Arc<Mutex<Option<Placed>>>,
     /// Where the last parse put the chunk, and how far it had moved since the parse
     /// before: the copy is made where the next parse will likely want it (typing moves
     /// the text after the cursor by the same amount at every keystroke), so that its
