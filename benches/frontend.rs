@@ -71,9 +71,13 @@ fn edit_loop(text: &str, stroke: Stroke, runs: usize) -> (Duration, Duration) {
             let t = Instant::now();
             let next = sorchac::compile_after("platform.sorcha", &loader, Some(&prev)).unwrap();
             let took = t.elapsed();
-            // Freed and the kept trees copied after the answer, as the server does.
+            // Freed and the kept trees and checks copied after the answer, as the
+            // server does.
             prev = next;
             loader.parsed.prepare();
+            if let Some(m) = &prev.memo {
+                m.prepare();
+            }
             took
         })
         .collect();

@@ -34,7 +34,9 @@ pub struct Compilation {
     pub checked: Checked,
     pub diagnostics: Vec<Diagnostic>,
     /// What the check found per declaration, for [`compile_after`] (kept only there).
-    pub memo: Option<check::Memo>,
+    /// Shared, so that its copies for the next edit can be made on another thread
+    /// ([`check::Memo::prepare`]).
+    pub memo: Option<std::sync::Arc<check::Memo>>,
 }
 
 impl Compilation {
@@ -75,6 +77,6 @@ fn compile_reusing(
         program,
         checked,
         diagnostics,
-        memo,
+        memo: memo.map(std::sync::Arc::new),
     })
 }

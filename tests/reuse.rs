@@ -55,8 +55,8 @@ impl Loader for Edited<'_> {
 }
 
 /// Checks each text of the file at `path` in turn, reusing the last check and the
-/// kept syntax trees (copied between edits every other time, as the server does), and
-/// compares with a fresh check.
+/// kept syntax trees (each copied between edits most of the time, as the server does),
+/// and compares with a fresh check.
 fn holds(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> {
     let mut prev: Option<Compilation> = None;
     let cache = ParseCache::default();
@@ -78,10 +78,15 @@ fn holds(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> 
         )
         .unwrap();
         prop_assert_eq!(summary(&after), summary(&fresh));
-        prev = Some(after);
         if i % 2 == 0 {
             cache.prepare();
         }
+        if i % 3 != 2
+            && let Some(m) = &after.memo
+        {
+            m.prepare();
+        }
+        prev = Some(after);
     }
     Ok(())
 }
@@ -124,6 +129,42 @@ fn keystrokes(text: String, n: usize) -> impl Strategy<Value = Vec<String>> {
     })
 }
 
+/// Typing: a run of characters inserted one after another at one place, some of them
+/// then taken back one by one, and a character replaced back and forth — the edits whose
+/// effect the server foresees and prepares for.
+fn typing(text: String) -> impl Strategy<Value = Vec<String>> {
+    (
+        any::<prop::sample::Index>(),
+        1usize..6,
+        0usize..4,
+        any::<bool>(),
+    )
+        .prop_map(move |(at, typed, erased, replace)| {
+            let mut cur: Vec<char> = text.chars().collect();
+            let spots: Vec<usize> = (0..cur.len())
+                .filter(|i| cur[*i].is_ascii_alphanumeric())
+                .collect();
+            let i = spots[at.index(spots.len())];
+            let mut out = vec![text.clone()];
+            if replace {
+                let was = cur[i];
+                for c in ['7', was, '7', was] {
+                    cur[i] = c;
+                    out.push(cur.iter().collect());
+                }
+            }
+            for k in 0..typed {
+                cur.insert(i + k, 'x');
+                out.push(cur.iter().collect());
+            }
+            for k in 0..erased.min(typed) {
+                cur.remove(i + typed - 1 - k);
+                out.push(cur.iter().collect());
+            }
+            out
+        })
+}
+
 fn synthetic() -> String {
     sorchac::synth::platform(40)
 }
@@ -135,6 +176,18 @@ proptest! {
     #[test]
     fn synthetic_platform(texts in keystrokes(synthetic(), 6)) {
         holds("platform.sorcha", "platform.sorcha", &texts)?;
+    }
+
+    /// Typing in the synthetic platform and in the Sorcha example.
+    #[test]
+    fn typing_runs(texts in typing(synthetic())) {
+        holds("platform.sorcha", "platform.sorcha", &texts)?;
+    }
+
+    #[test]
+    fn typing_in_the_sorcha_example(texts in typing(
+        std::fs::read_to_string("examples/sorcha/services.sorcha").unwrap())) {
+        holds("examples/sorcha/platform.sorcha", "examples/sorcha/services.sorcha", &texts)?;
     }
 
     /// The Sorcha example: templates from the standard library, imports, file reads;

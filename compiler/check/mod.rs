@@ -82,9 +82,9 @@ pub fn check_reusing(
     };
     let platform = platform_of(&base_view, &tables, diags, &mut references);
     let ids: Vec<DeclId> = p.decl_ids().collect();
-    let prev = |id: DeclId| reuse.and_then(|r| r.take(r.base(id), id));
+    let prev = |id: DeclId| reuse.and_then(|r| r.take_base(id));
     let entries = check_decls(&base_view, &tables, &platform, &ids, &prev);
-    let mut memo = keep.then(Memo::default);
+    let mut memo = keep.then(|| Memo::after(reuse.map(Reuse::edit).unwrap_or_default()));
     let results = settle(
         entries,
         diags,
@@ -110,7 +110,7 @@ pub fn check_reusing(
         let checked = crate::par::each(&indexed, |&(i, e)| {
             let mut env_diags = Diagnostics::new();
             let mut env_refs = Vec::new();
-            let prev = |id: DeclId| reuse.and_then(|r| r.take(r.env(i, id), id));
+            let prev = |id: DeclId| reuse.and_then(|r| r.take_env(i, id));
             let (m, kept) = check_env(
                 p,
                 e,

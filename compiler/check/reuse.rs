@@ -11,6 +11,7 @@
 //! changed, or declarations added, removed or renamed — and everything is checked again.
 
 use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
 
 use super::Result;
 use super::eval::Tables;
@@ -37,6 +38,54 @@ pub struct Memo {
     /// The base program's tables of ports and keys; only changed declarations' rows
     /// are built again.
     pub(super) tables: Tables,
+    /// By source file, how the edit this check followed moved its text.
+    pub(super) edit: Vec<Option<Moved>>,
+    /// The entries moved as the next edit will likely move them ([`Memo::prepare`]).
+    spare: OnceLock<Spare>,
+}
+
+/// Copies of a memo's entries, moved ahead of an edit, each to be taken once.
+struct Spare {
+    moved: Vec<Option<Moved>>,
+    base: Vec<Slot>,
+    envs: Vec<Vec<Slot>>,
+}
+
+type Slot = Mutex<Option<Entry>>;
+
+impl Memo {
+    /// An empty memo for a check after an edit that moved the files' text so.
+    pub(super) fn after(edit: Vec<Option<Moved>>) -> Memo {
+        Memo {
+            edit,
+            ..Memo::default()
+        }
+    }
+
+    /// Copies the entries, their spans moved as the next edit will move them if it is
+    /// like the last one (typing moves the text after the cursor by the same amount at
+    /// every keystroke), so that the next check takes them instead of moving them while
+    /// the user waits. The language server calls it between edits; a check whose edit
+    /// was not foreseen moves the entries itself.
+    pub fn prepare(&self) {
+        if self.spare.get().is_some() || self.edit.iter().all(Option::is_none) {
+            return;
+        }
+        let moved: Vec<Option<Moved>> =
+            self.edit.iter().map(|m| m.and_then(Moved::again)).collect();
+        let copy = |entries: &[Option<Entry>]| -> Vec<Slot> {
+            entries
+                .iter()
+                .map(|e| Mutex::new(e.as_ref().and_then(|e| moved_entry(&moved, e))))
+                .collect()
+        };
+        let spare = Spare {
+            base: copy(&self.base),
+            envs: self.envs.iter().map(|e| copy(e)).collect(),
+            moved,
+        };
+        let _ = self.spare.set(spare);
+    }
 }
 
 impl std::fmt::Debug for Memo {
@@ -47,8 +96,8 @@ impl std::fmt::Debug for Memo {
 
 /// How the text of one edited file moved: unchanged before `kept`, changed up to
 /// `from` (in the old text), moved by `by` bytes from there on.
-#[derive(Clone, Copy, Debug)]
-struct Moved {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Moved {
     kept: u32,
     from: u32,
     by: i64,
@@ -56,9 +105,71 @@ struct Moved {
     to: u32,
 }
 
+impl Moved {
+    /// The same edit once more, where this one left the text: one more keystroke.
+    fn again(self) -> Option<Moved> {
+        Some(Moved {
+            kept: self.kept,
+            from: self.to,
+            by: self.by,
+            to: u32::try_from(i64::from(self.to) + self.by).ok()?,
+        })
+    }
+
+    /// Moves an old span to where its text now is; false when its text changed.
+    fn map(&self, s: &mut Span) -> bool {
+        let m = self;
+        if s.end < m.kept || (s.end == m.kept && s.start < m.kept) {
+            return true;
+        }
+        if s.start > m.from || (s.start == m.from && s.end > m.from) {
+            let shift = |x: u32| u32::try_from(i64::from(x) + m.by).ok();
+            return match (shift(s.start), shift(s.end)) {
+                (Some(a), Some(b)) => {
+                    s.start = a;
+                    s.end = b;
+                    true
+                }
+                _ => false,
+            };
+        }
+        false
+    }
+}
+
+/// Moves a span by how its file moved; false when its text changed.
+fn map(moved: &[Option<Moved>], s: &mut Span) -> bool {
+    match moved.get(s.source.0 as usize).and_then(Option::as_ref) {
+        None => true,
+        Some(m) => m.map(s),
+    }
+}
+
+/// An entry moved to where its text now is; none when its text changed.
+fn moved_entry(moved: &[Option<Moved>], prev: &Entry) -> Option<Entry> {
+    let mut e = prev.clone();
+    let mut ok = true;
+    let mut f = |s: &mut Span| ok &= map(moved, s);
+    // The model is shared with the last check's: copied only when it moves.
+    let mut still = true;
+    e.result.built.each_span_read(&mut |s| {
+        let mut t = s;
+        still &= map(moved, &mut t) && t == s;
+    });
+    if !still {
+        e.result.built.each_span(&mut f);
+    }
+    e.result.uses.each_span(&mut f);
+    e.diags.each_span(&mut f);
+    e.refs.each_span(&mut f);
+    ok.then_some(e)
+}
+
 /// An earlier check and how the program changed since.
 pub struct Reuse<'a> {
     memo: &'a Memo,
+    /// The memo's entries moved ahead of this edit, when it moved the text as foreseen.
+    spare: Option<&'a Spare>,
     /// By source file (`SourceId`), how its text moved; `None` where it did not.
     moved: Vec<Option<Moved>>,
     changed: BTreeSet<DeclId>,
@@ -104,8 +215,10 @@ impl<'a> Reuse<'a> {
                 moved[at] = Some(edit(&a.text, ca, &b.text, cb)?);
             }
         }
+        let spare = memo.spare.get().filter(|s| s.moved == moved);
         let reuse = Reuse {
             memo,
+            spare,
             moved,
             changed: BTreeSet::new(),
         };
@@ -139,61 +252,43 @@ impl<'a> Reuse<'a> {
 
     /// Moves an old span to where its text now is; false when its text changed.
     fn map(&self, s: &mut Span) -> bool {
-        let Some(m) = self.moved_in(s.source) else {
-            return true;
-        };
-        if s.end < m.kept || (s.end == m.kept && s.start < m.kept) {
-            return true;
-        }
-        if s.start > m.from || (s.start == m.from && s.end > m.from) {
-            let shift = |x: u32| u32::try_from(i64::from(x) + m.by).ok();
-            return match (shift(s.start), shift(s.end)) {
-                (Some(a), Some(b)) => {
-                    s.start = a;
-                    s.end = b;
-                    true
-                }
-                _ => false,
-            };
-        }
-        false
+        map(&self.moved, s)
     }
 
     /// The entry of a declaration the edit did not reach, moved to where it now is.
-    pub(super) fn take(&self, prev: Option<&Entry>, id: DeclId) -> Option<Entry> {
+    fn take(&self, prev: Option<&Entry>, spare: Option<&Slot>, id: DeclId) -> Option<Entry> {
         let prev = prev?;
         if self.changed.contains(&id) || prev.result.deps.iter().any(|d| self.changed.contains(d)) {
             return None;
         }
-        let mut e = prev.clone();
-        let mut ok = true;
-        let mut f = |s: &mut Span| ok &= self.map(s);
-        // The model is shared with the last check's: copied only when it moves.
-        let mut still = true;
-        e.result.built.each_span_read(&mut |s| {
-            let mut t = s;
-            still &= self.map(&mut t) && t == s;
-        });
-        if !still {
-            e.result.built.each_span(&mut f);
+        if let Some(e) = spare.and_then(|s| s.lock().ok()?.take()) {
+            return Some(e);
         }
-        e.result.uses.each_span(&mut f);
-        e.diags.each_span(&mut f);
-        e.refs.each_span(&mut f);
-        ok.then_some(e)
+        moved_entry(&self.moved, prev)
+    }
+
+    /// A declaration's entry without any environment, if the edit did not reach it.
+    pub(super) fn take_base(&self, id: DeclId) -> Option<Entry> {
+        let i = id.0 as usize;
+        let spare = self.spare.and_then(|s| s.base.get(i));
+        self.take(self.memo.base.get(i)?.as_ref(), spare, id)
+    }
+
+    /// A declaration's entry in an environment, if the edit did not reach it.
+    pub(super) fn take_env(&self, env: usize, id: DeclId) -> Option<Entry> {
+        let i = id.0 as usize;
+        let spare = self.spare.and_then(|s| s.envs.get(env)?.get(i));
+        self.take(self.memo.envs.get(env)?.get(i)?.as_ref(), spare, id)
+    }
+
+    /// By source file, how the edit moved its text.
+    pub(super) fn edit(&self) -> Vec<Option<Moved>> {
+        self.moved.clone()
     }
 
     /// The last check's tables.
     pub(super) fn tables(&self) -> &Tables {
         &self.memo.tables
-    }
-
-    pub(super) fn base(&self, id: DeclId) -> Option<&Entry> {
-        self.memo.base.get(id.0 as usize)?.as_ref()
-    }
-
-    pub(super) fn env(&self, env: usize, id: DeclId) -> Option<&Entry> {
-        self.memo.envs.get(env)?.get(id.0 as usize)?.as_ref()
     }
 }
 

@@ -293,10 +293,11 @@ impl World {
         }
     }
 
-    /// The work an answered edit leaves for the time before the next one, on a thread
-    /// of its own so that the server is ready for that edit at once: freeing the
-    /// analyses that newer ones replaced, and copying the kept syntax trees that the
-    /// next parse will reuse ([`ParseCache::prepare`]).
+    /// The work an answered edit leaves for the time before the next one, on threads
+    /// of their own so that the server is ready for that edit at once: freeing the
+    /// analyses that newer ones replaced, copying the kept syntax trees that the next
+    /// parse will reuse ([`ParseCache::prepare`]) and the checked declarations that
+    /// the next check will reuse ([`crate::check::Memo::prepare`]).
     pub fn between_edits(&mut self) {
         let retired = std::mem::take(&mut self.retired);
         let parsed = Arc::clone(&self.parsed);
@@ -304,6 +305,12 @@ impl World {
             drop(retired);
             parsed.prepare();
         });
+        let memos: Vec<_> = self
+            .analyses
+            .values()
+            .filter_map(|a| a.compilation.memo.clone())
+            .collect();
+        std::thread::spawn(move || memos.iter().for_each(|m| m.prepare()));
     }
 
     /// The analysis a file is read through.
