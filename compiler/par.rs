@@ -3,22 +3,27 @@
 //! the results come back in item order, so output does not depend on the thread count.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// Below this many items, work stays on the calling thread.
 const MIN_PARALLEL: usize = 64;
 
-/// How many threads to use: the cores available, or `SORCHAC_THREADS` when set.
+/// How many threads to use: the cores available, or `SORCHAC_THREADS` when set (read
+/// once per process).
 pub fn threads() -> usize {
-    std::env::var("SORCHAC_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(NonZeroUsize::get)
-                .unwrap_or(1)
-        })
-        .min(16)
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("SORCHAC_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(NonZeroUsize::get)
+                    .unwrap_or(1)
+            })
+            .min(16)
+    })
 }
 
 /// Applies `f` to contiguous runs of `items` on several threads and returns the
@@ -59,24 +64,32 @@ pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R>
     runs.into_iter().flatten().collect()
 }
 
-/// Runs `f` on every run on a thread of its own; results in order.
+/// Runs `f` on every run, the last on the calling thread and each other on a thread of
+/// its own; results in order.
 fn on_threads<C: Send, R: Send>(
     runs: impl Iterator<Item = C>,
     size: usize,
     f: &(impl Fn(usize, C) -> R + Sync),
 ) -> Vec<R> {
+    let mut runs: Vec<(usize, C)> = runs.enumerate().map(|(i, run)| (i * size, run)).collect();
+    let Some((at, last)) = runs.pop() else {
+        return Vec::new();
+    };
     std::thread::scope(|s| {
         let handles: Vec<_> = runs
-            .enumerate()
-            .map(|(i, run)| s.spawn(move || f(i * size, run)))
+            .into_iter()
+            .map(|(start, run)| s.spawn(move || f(start, run)))
             .collect();
-        handles
+        let last = f(at, last);
+        let mut out: Vec<R> = handles
             .into_iter()
             .map(|h| match h.join() {
                 Ok(r) => r,
                 Err(panic) => std::panic::resume_unwind(panic),
             })
-            .collect()
+            .collect();
+        out.push(last);
+        out
     })
 }
 
