@@ -149,12 +149,9 @@ pub struct LineCol {
 impl SourceFile {
     pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(clamp_u32(i + 1));
-            }
-        }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| clamp_u32(i + 1)))
+            .collect();
         SourceFile {
             origin,
             text,
@@ -239,21 +236,34 @@ impl SourceFile {
         if line >= self.line_starts.len() {
             return self.text.len();
         }
-        let start = self.line_start(line);
-        let end = if line + 1 < self.line_starts.len() {
-            self.line_start(line + 1)
-        } else {
-            self.text.len()
-        };
-        let mut units = 0u32;
-        for (i, c) in self.text[start..end].char_indices() {
-            if units >= col || c == '\n' {
-                return start + i;
-            }
-            units += c.len_utf16() as u32;
-        }
-        end
+        column_offset(&self.text, self.line_start(line), col)
     }
+}
+
+/// Byte offset of a 0-based line and UTF-16 column in `text` (clamped to the line),
+/// found without indexing every line: for one edit to a large buffer.
+pub fn offset_of_utf16(text: &str, line: u32, col: u32) -> usize {
+    let start = match line.checked_sub(1) {
+        None => 0,
+        Some(before) => match text.match_indices('\n').nth(before as usize) {
+            Some((i, _)) => i + 1,
+            None => return text.len(),
+        },
+    };
+    column_offset(text, start, col)
+}
+
+/// The byte offset `col` UTF-16 code units into the line starting at `start`, or the
+/// line's end.
+fn column_offset(text: &str, start: usize, col: u32) -> usize {
+    let mut units = 0u32;
+    for (i, c) in text[start..].char_indices() {
+        if units >= col || c == '\n' {
+            return start + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    text.len()
 }
 
 /// Every file of one compilation, indexed by [`SourceId`].
@@ -318,6 +328,23 @@ mod tests {
         // é is 1 UTF-16 unit, 😀 is 2.
         assert_eq!(f.utf16_position(x), (1, 7));
         assert_eq!(f.offset_of_utf16(1, 7), x);
+    }
+
+    /// The language server applies edits without indexing the whole buffer; it finds
+    /// the same offsets as the index does, at every position of every line and past them.
+    #[test]
+    fn offsets_found_without_the_index_are_the_same() {
+        let text = "ab\n// é😀 x\n\n\tlast line";
+        let f = SourceFile::new(Origin::File("a".into()), text);
+        for line in 0..6 {
+            for col in 0..14 {
+                assert_eq!(
+                    offset_of_utf16(text, line, col),
+                    f.offset_of_utf16(line, col),
+                    "line {line}, column {col}"
+                );
+            }
+        }
     }
 
     #[test]

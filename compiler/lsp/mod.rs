@@ -207,12 +207,9 @@ fn apply(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
     match change.range {
         None => *text = change.text,
         Some(r) => {
-            let file = crate::source::SourceFile::new(
-                crate::source::Origin::File(String::new()),
-                text.as_str(),
-            );
-            let start = file.offset_of_utf16(r.start.line, r.start.character);
-            let end = file.offset_of_utf16(r.end.line, r.end.character).max(start);
+            use crate::source::offset_of_utf16;
+            let start = offset_of_utf16(text, r.start.line, r.start.character);
+            let end = offset_of_utf16(text, r.end.line, r.end.character).max(start);
             text.replace_range(start..end, &change.text);
         }
     }
