@@ -293,24 +293,28 @@ impl World {
         }
     }
 
-    /// The work an answered edit leaves for the time before the next one, on threads
-    /// of their own so that the server is ready for that edit at once: freeing the
-    /// analyses that newer ones replaced, copying the kept syntax trees that the next
-    /// parse will reuse ([`ParseCache::prepare`]) and the checked declarations that
-    /// the next check will reuse ([`crate::check::Memo::prepare`]).
+    /// The work an answered edit leaves for the time before the next one, on a thread
+    /// of its own so that the server is ready for that edit at once: copying the kept
+    /// syntax trees that the next parse will reuse ([`ParseCache::prepare`]) and the
+    /// checked declarations that the next check will reuse
+    /// ([`crate::check::Memo::prepare`]), then freeing the analyses that newer ones
+    /// replaced. One thread, not more: the thread that writes the diagnostics out must
+    /// find a core free at once (on two cores, more background threads kept it waiting
+    /// for milliseconds).
     pub fn between_edits(&mut self) {
         let retired = std::mem::take(&mut self.retired);
         let parsed = Arc::clone(&self.parsed);
-        std::thread::spawn(move || {
-            drop(retired);
-            parsed.prepare();
-        });
         let memos: Vec<_> = self
             .analyses
             .values()
             .filter_map(|a| a.compilation.memo.clone())
             .collect();
-        std::thread::spawn(move || memos.iter().for_each(|m| m.prepare()));
+        std::thread::spawn(move || {
+            parsed.prepare();
+            memos.iter().for_each(|m| m.prepare());
+            drop(memos);
+            drop(retired);
+        });
     }
 
     /// The analysis a file is read through.
