@@ -691,23 +691,48 @@ impl Printer<'_> {
         }
     }
 
-    fn lit_entries(v: &Value) -> Vec<(String, Node, Cond)> {
-        match v {
-            Value::Object(m) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
-                .collect(),
-            _ => Vec::new(),
+    /// A literal map's entries at `ind`, printed from the value itself (as a map of
+    /// literal nodes would be, without copying the value into one).
+    fn lit_map(&mut self, m: &Map<String, Value>, ind: usize) {
+        for (k, v) in m {
+            self.lit_entry(k, v, ind);
         }
     }
 
-    fn lit_items(v: &Value) -> Vec<(Node, Cond)> {
+    fn lit_entry(&mut self, k: &str, v: &Value, ind: usize) {
+        let key = Self::key(k);
         match v {
-            Value::Array(a) => a
-                .iter()
-                .map(|v| (Node::Lit(v.clone()), Cond::True))
-                .collect(),
-            _ => Vec::new(),
+            Value::Object(m) if !m.is_empty() => {
+                self.line(ind, &format!("{key}:"));
+                self.lit_map(m, ind + 2);
+            }
+            Value::Array(a) if !a.is_empty() => {
+                self.line(ind, &format!("{key}:"));
+                self.lit_list(a, ind);
+            }
+            _ => {
+                let text = format!("{key}: {}", Self::scalar(v));
+                self.line(ind, &text);
+            }
+        }
+    }
+
+    /// A literal list's items, its key at `ind`.
+    fn lit_list(&mut self, items: &[Value], ind: usize) {
+        for v in items {
+            match v {
+                Value::Object(m) if !m.is_empty() => {
+                    self.item_map_with(ind, |p, i| p.lit_map(m, i))
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    self.line(ind, "-");
+                    self.lit_list(a, ind + 2);
+                }
+                _ => {
+                    let text = format!("- {}", Self::scalar(v));
+                    self.line(ind, &text);
+                }
+            }
         }
     }
 
@@ -719,13 +744,15 @@ impl Printer<'_> {
             return;
         }
         match n {
-            Node::Lit(v @ Value::Object(_)) => {
+            Node::Lit(Value::Object(m)) => {
                 self.line(ind, &format!("{key}:"));
-                self.map(&Self::lit_entries(v), ind + 2);
+                self.lit_map(m, ind + 2);
             }
             Node::Lit(v) => {
                 self.line(ind, &format!("{key}:"));
-                self.list(&Self::lit_items(v), ind);
+                if let Value::Array(a) = v {
+                    self.lit_list(a, ind);
+                }
             }
             Node::Map(entries) => {
                 self.line(ind, &format!("{key}:"));
@@ -781,11 +808,13 @@ impl Printer<'_> {
                 }
                 self.close(ind);
             }
-            Node::Lit(v @ Value::Object(_)) => self.item_map(&Self::lit_entries(v), ind),
-            Node::Map(entries) => self.item_map(entries, ind),
+            Node::Lit(Value::Object(m)) => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
+            Node::Map(entries) => self.item_map_with(ind, |p, i| p.map(entries, i)),
             Node::Lit(v) => {
                 self.line(ind, "-");
-                self.list(&Self::lit_items(v), ind + 2);
+                if let Value::Array(a) = v {
+                    self.lit_list(a, ind + 2);
+                }
             }
             Node::List(items) => {
                 self.line(ind, "-");
@@ -804,9 +833,9 @@ impl Printer<'_> {
     }
 
     /// A map as a list item: its first line after the dash when it is plain.
-    fn item_map(&mut self, entries: &[(String, Node, Cond)], ind: usize) {
+    fn item_map_with(&mut self, ind: usize, body: impl FnOnce(&mut Self, usize)) {
         let start = self.out.len();
-        self.map(entries, ind + 2);
+        body(self, ind + 2);
         let body = self.out.split_off(start);
         let pad = " ".repeat(ind + 2);
         match body.strip_prefix(&pad) {
