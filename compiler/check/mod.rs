@@ -95,7 +95,7 @@ pub fn check_reusing(
     let mut base = assemble(
         "base",
         platform.clone(),
-        results.iter(),
+        results.iter().map(|r| &**r),
         &names,
         None,
         diags,
@@ -166,7 +166,7 @@ fn settle(
     refs: &mut Vec<Reference>,
     memo: Option<&mut Vec<Option<Entry>>>,
     ids: &[DeclId],
-) -> Vec<Result> {
+) -> Vec<Arc<Result>> {
     refs.reserve(entries.iter().map(|e| e.refs.len()).sum());
     match memo {
         Some(memo) => {
@@ -174,7 +174,7 @@ fn settle(
             for (e, id) in entries.into_iter().zip(ids) {
                 diags.extend(e.diags.iter().cloned());
                 refs.extend(e.refs.iter().cloned());
-                out.push(e.result.clone());
+                out.push(Arc::clone(&e.result));
                 let i = id.0 as usize;
                 if memo.len() <= i {
                     memo.resize(i + 1, None);
@@ -200,7 +200,7 @@ fn check_env(
     e: &REnv,
     base_tables: &Tables,
     base_platform: &model::Platform,
-    base: &[Result],
+    base: &[Arc<Result>],
     base_model: &Model,
     names: &Arc<Vec<String>>,
     diags: &mut Diagnostics,
@@ -247,8 +247,8 @@ fn check_env(
         .decl_ids()
         .zip(base)
         .map(|(id, b)| match next.next_if_eq(&id) {
-            Some(_) => fresh.next().unwrap_or(b),
-            None => b,
+            Some(_) => fresh.next().map_or(&**b, |r| &**r),
+            None => &**b,
         })
         .collect();
     (
@@ -313,7 +313,7 @@ fn check_decls(
                     let mut refs = Vec::new();
                     let result = check_decl(view, tables, platform, *id, &mut d, &mut refs);
                     Entry {
-                        result,
+                        result: Arc::new(result),
                         diags: d.into_sorted(),
                         refs,
                     }

@@ -11,7 +11,7 @@
 //! changed, or declarations added, removed or renamed — and everything is checked again.
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Result;
 use super::eval::Tables;
@@ -23,7 +23,8 @@ use crate::syntax::chunk::{self, chunk_starts};
 /// What checking one declaration gave.
 #[derive(Clone)]
 pub(super) struct Entry {
-    pub result: Result,
+    /// Shared with the results of the check that made it.
+    pub result: Arc<Result>,
     pub diags: Vec<Diagnostic>,
     pub refs: Vec<Reference>,
 }
@@ -156,10 +157,11 @@ fn moved_entry(moved: &[Option<Moved>], prev: &Entry) -> Option<Entry> {
         let mut t = s;
         still &= map(moved, &mut t) && t == s;
     });
+    let result = Arc::make_mut(&mut e.result);
     if !still {
-        e.result.built.each_span(&mut f);
+        result.built.each_span(&mut f);
     }
-    e.result.uses.each_span(&mut f);
+    result.uses.each_span(&mut f);
     e.diags.each_span(&mut f);
     e.refs.each_span(&mut f);
     ok.then_some(e)
