@@ -107,6 +107,14 @@ impl Place {
             Place::Middle => "in the middle service",
         }
     }
+
+    /// Where in `text` to look for the service to edit.
+    fn from(self, text: &str) -> usize {
+        match self {
+            Place::First => 0,
+            Place::Middle => text.len() / 2,
+        }
+    }
 }
 
 /// How the language-server figures edit.
@@ -145,10 +153,7 @@ impl Stroke {
 
 /// Where typing starts: at the end of a service's doc comment.
 fn typing_at(text: &str, place: Place) -> usize {
-    let from = match place {
-        Place::First => 0,
-        Place::Middle => text.len() / 2,
-    };
+    let from = place.from(text);
     let doc = from + text[from..].find("/// Synthetic service").unwrap();
     doc + text[doc..].find('\n').unwrap()
 }
@@ -156,10 +161,7 @@ fn typing_at(text: &str, place: Place) -> usize {
 /// The keystroke the language-server figures make: the last digit of a service's
 /// port, `8080` -> `8081` and back. Its byte offset, and the text after it.
 fn keystroke(text: &str, place: Place) -> (usize, String) {
-    let from = match place {
-        Place::First => 0,
-        Place::Middle => text.len() / 2,
-    };
+    let from = place.from(text);
     let at = from + text[from..].find("= 8080").unwrap() + 5;
     (at, format!("{}1{}", &text[..at], &text[at + 1..]))
 }
@@ -468,13 +470,9 @@ fn lsp_latency(n: usize, runs: usize, place: Place, stroke: Stroke) {
     for v in 0..runs {
         // Keystrokes a fast typist's 50 ms apart.
         std::thread::sleep(Duration::from_millis(50));
-        let (end, typed) = match stroke {
-            Stroke::Replace => (col + 1, if v % 2 == 0 { "1" } else { "0" }),
-            Stroke::Type => (col + v, "x"),
-        };
-        let start = match stroke {
-            Stroke::Replace => col,
-            Stroke::Type => col + v,
+        let (start, end, typed) = match stroke {
+            Stroke::Replace => (col, col + 1, if v % 2 == 0 { "1" } else { "0" }),
+            Stroke::Type => (col + v, col + v, "x"),
         };
         let t = Instant::now();
         send(

@@ -63,11 +63,7 @@ pub trait Spans {
 
     /// Gives every span `source` and shifts it `by` bytes.
     fn relocate(&mut self, source: SourceId, by: u32) {
-        self.each_span(&mut |s: &mut Span| {
-            s.source = source;
-            s.start = s.start.saturating_add(by);
-            s.end = s.end.saturating_add(by);
-        });
+        self.shift(source, i64::from(by));
     }
 
     /// Gives every span `source` and shifts it `by` bytes, forwards or back.

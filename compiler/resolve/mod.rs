@@ -531,18 +531,15 @@ fn collect_decls(
     diags: &mut Diagnostics,
 ) -> Vec<ast::Decl> {
     // The declarations' own blocks, merged on all cores (environments keep theirs).
-    let own: Vec<Option<(MBlock, Diagnostics)>> = crate::par::runs_mut(&mut decls, |_, run| {
+    let own: Vec<Option<Keyed>> = crate::par::runs_mut(&mut decls, |_, run| {
         run.iter_mut()
             .map(|(in_std, d)| {
                 (!*in_std && d.kind.name != Kind::Env.as_str()).then(|| {
                     // Keyed between edits (language server), or here.
-                    let keyed = match d.keyed.take() {
+                    match d.keyed.take() {
                         Some(k) => *k,
                         None => Keyed::of(&mut d.body),
-                    };
-                    let mut found = Diagnostics::new();
-                    found.extend(keyed.diags);
-                    (keyed.block, found)
+                    }
                 })
             })
             .collect::<Vec<_>>()
@@ -619,14 +616,14 @@ fn instantiate(
     p: &mut Program,
     kind: Kind,
     d: ast::Decl,
-    own: Option<(MBlock, Diagnostics)>,
+    own: Option<Keyed>,
     diags: &mut Diagnostics,
 ) -> RDecl {
     let body_span = d.body.span;
     let mut own = match own {
-        Some((block, found)) => {
-            diags.extend(found.into_sorted());
-            block
+        Some(keyed) => {
+            diags.extend(keyed.diags);
+            keyed.block
         }
         None => MBlock::from_ast(d.body, diags),
     };

@@ -52,9 +52,9 @@ type Placed = (Place, Vec<Item>);
 /// The trees of one chunk.
 #[derive(Clone)]
 struct Kept {
-    /// As parsed, where the chunk starts at 0.
+    /// As parsed, where the chunk starts at 0 (at `origin`).
     trees: Arc<Vec<Item>>,
-    source: SourceId,
+    origin: Place,
     /// A copy of `trees` made between edits ([`ParseCache::prepare`]), and where it
     /// is; the next parse that reuses the chunk takes it instead of copying the trees
     /// while the user waits.
@@ -63,7 +63,7 @@ struct Kept {
     /// before: the copy is made where the next parse will likely want it (typing moves
     /// the text after the cursor by the same amount at every keystroke), so that its
     /// spans need not be moved while the user waits.
-    last: Arc<Mutex<Option<(Place, i64)>>>,
+    last: Arc<Mutex<(Place, i64)>>,
     /// Reused by the parse under way; what no parse reused is forgotten after it.
     used: Arc<AtomicBool>,
 }
@@ -72,9 +72,12 @@ impl Kept {
     fn new(trees: Vec<Item>, at: Place) -> Kept {
         Kept {
             trees: Arc::new(trees),
-            source: at.source,
+            origin: Place {
+                source: at.source,
+                at: 0,
+            },
             spare: Arc::default(),
-            last: Arc::new(Mutex::new(Some((at, 0)))),
+            last: Arc::new(Mutex::new((at, 0))),
             used: Arc::default(),
         }
     }
@@ -83,37 +86,33 @@ impl Kept {
     fn take(&self, to: Place) -> Vec<Item> {
         self.used.store(true, Ordering::Relaxed);
         let spare = self.spare.lock().ok().and_then(|mut s| s.take());
-        let (from, mut trees) = spare.unwrap_or_else(|| {
-            let origin = Place {
-                source: self.source,
-                at: 0,
-            };
-            (origin, self.trees.as_ref().clone())
-        });
+        let (from, mut trees) = spare.unwrap_or_else(|| (self.origin, self.trees.as_ref().clone()));
         if from != to {
             trees.shift(to.source, i64::from(to.at) - i64::from(from.at));
         }
         if let Ok(mut last) = self.last.lock() {
-            let moved = match *last {
-                Some((p, _)) if p.source == to.source => i64::from(to.at) - i64::from(p.at),
-                _ => 0,
+            let (p, _) = *last;
+            let moved = if p.source == to.source {
+                i64::from(to.at) - i64::from(p.at)
+            } else {
+                0
             };
-            *last = Some((to, moved));
+            *last = (to, moved);
         }
         trees
     }
 
     /// Where the next parse will likely want the trees.
     fn next_place(&self) -> Place {
-        match self.last.lock().ok().and_then(|l| *l) {
-            Some((p, moved)) => Place {
-                source: p.source,
-                at: u32::try_from(i64::from(p.at) + moved).unwrap_or(p.at),
-            },
-            None => Place {
-                source: self.source,
-                at: 0,
-            },
+        match self.last.lock() {
+            Ok(last) => {
+                let (p, moved) = *last;
+                Place {
+                    source: p.source,
+                    at: u32::try_from(i64::from(p.at) + moved).unwrap_or(p.at),
+                }
+            }
+            Err(_) => self.origin,
         }
     }
 }
