@@ -223,7 +223,7 @@ fn env_node(mut v: Value, env: &Model, mk: &sample::Markers, extra: &Additions) 
         }
     }
     instance(&mut v, &l::instance(env), &mk.instance);
-    tmpl::subst(&v, mk, None)
+    tmpl::subst(v, mk, None)
 }
 
 /// The markers of what the chart adds to the objects.
@@ -287,8 +287,7 @@ fn templates_of(
             helm_additions(&mut v, extra);
             values.push((*mask, v));
         }
-        let refs: Vec<(Samples, &Value)> = values.iter().map(|(s, v)| (*s, v)).collect();
-        let mask = refs.iter().fold(0, |a, (s, _)| a | s);
+        let mask = values.iter().fold(0, |a, (s, _)| a | s);
         let unjoinable = || {
             EmitError::Helm {
             env: None,
@@ -298,7 +297,7 @@ fn templates_of(
         };
         let cond = tmpl::cond_for(mask, tmpl::ALL, owner_path).ok_or_else(unjoinable)?;
         let mut node =
-            tmpl::merge(&refs, &sampler.markers, owner_path, None).map_err(|_| unjoinable())?;
+            tmpl::merge(values, &sampler.markers, owner_path, None).map_err(|_| unjoinable())?;
         if id.1.starts_with("v1 ConfigMap ") {
             tmpl::config_data(&mut node);
         }
@@ -403,20 +402,6 @@ fn mismatches(
         release: &release,
         config_name: &config_name,
     };
-    let key = |v: &Value| {
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        format!(
-            "{} {} {}",
-            s("/apiVersion"),
-            s("/kind"),
-            s("/metadata/name")
-        )
-    };
     let raw = lower(env);
     let objects: Vec<(&crate::ir::Object, &str)> = raw
         .groups
@@ -451,10 +436,10 @@ fn mismatches(
             if !ctx.holds(&t.cond) {
                 continue;
             }
-            let Some(r) = ctx.eval(&t.node) else {
+            if ctx.renders(&t.node, None) {
                 continue;
-            };
-            let k = key(&r);
+            }
+            let k = ctx.key(&t.node);
             let Some(&at) = by_key.get(&k) else {
                 out.push((
                     (objects.len(), k.clone()),
@@ -470,6 +455,11 @@ fn mismatches(
             rendered.push(at);
             let (o, file) = objects[at];
             let v = to_value(o)?;
+            if ctx.renders(&t.node, Some(&v)) {
+                continue;
+            }
+            // Rendered in full only to say how it differs.
+            let r = ctx.eval(&t.node).unwrap_or(Value::Null);
             if let Some(reason) = first_difference(&v, &r) {
                 out.push((
                     (at, String::new()),

@@ -71,10 +71,11 @@ fn marked(v: &Value, mk: &Markers, key: Option<&str>) -> bool {
     }
 }
 
-/// Replaces the markers in a value with the knobs they stand for.
-pub fn subst(v: &Value, mk: &Markers, key: Option<&str>) -> Node {
-    if !marked(v, mk, key) {
-        return Node::Lit(v.clone());
+/// Replaces the markers in a value with the knobs they stand for. The value is taken,
+/// not copied: what holds no marker is moved into the template whole.
+pub fn subst(v: Value, mk: &Markers, key: Option<&str>) -> Node {
+    if !marked(&v, mk, key) {
+        return Node::Lit(v);
     }
     match v {
         Value::String(s) => {
@@ -88,27 +89,30 @@ pub fn subst(v: &Value, mk: &Markers, key: Option<&str>) -> Node {
                 }
                 return Node::Knob(k.clone());
             }
-            match pieces(s, mk) {
+            match pieces(&s, mk) {
                 Some(p) => Node::Text(p),
-                None => Node::Lit(v.clone()),
+                None => Node::Lit(Value::String(s)),
             }
         }
         Value::Number(n) => match n.as_i64().and_then(|i| mk.number.get(&i)) {
             Some(k) => Node::Knob(k.clone()),
-            None => Node::Lit(v.clone()),
+            None => Node::Lit(Value::Number(n)),
         },
         Value::Object(m) => Node::Map(
-            m.iter()
-                .map(|(k, v)| (k.clone(), subst(v, mk, Some(k)), Cond::True))
+            m.into_iter()
+                .map(|(k, v)| {
+                    let node = subst(v, mk, Some(&k));
+                    (k, node, Cond::True)
+                })
                 .collect(),
         ),
         Value::Array(items) => Node::List(
             items
-                .iter()
+                .into_iter()
                 .map(|i| (subst(i, mk, None), Cond::True))
                 .collect(),
         ),
-        _ => Node::Lit(v.clone()),
+        other => Node::Lit(other),
     }
 }
 
@@ -190,67 +194,27 @@ pub fn cond_for(mask: Samples, parent: Samples, owner: Option<&[String]>) -> Opt
 pub struct Unjoinable;
 
 /// One template from the samples of an object (each with the samples it stands for).
+/// The samples are taken, not copied: their parts move into the template.
 pub fn merge(
-    variants: &[(Samples, &Value)],
+    variants: Vec<(Samples, Value)>,
     mk: &Markers,
     owner: Option<&[String]>,
     key: Option<&str>,
 ) -> Result<Node, Unjoinable> {
     let parent: Samples = variants.iter().fold(0, |a, (s, _)| a | s);
-    let first = variants.first().map(|(_, v)| *v).ok_or(Unjoinable)?;
-    if variants.iter().all(|(_, v)| *v == first) {
-        return Ok(subst(first, mk, key));
+    let (first, rest) = variants.split_first().ok_or(Unjoinable)?;
+    if rest.iter().all(|(_, v)| *v == first.1) {
+        let first = variants.into_iter().next().ok_or(Unjoinable)?;
+        return Ok(subst(first.1, mk, key));
     }
-    if variants.iter().all(|(_, v)| v.is_object()) {
-        let mut keys: Vec<&String> = Vec::new();
-        for (_, v) in variants {
-            if let Value::Object(m) = v {
-                for k in m.keys() {
-                    if !keys.contains(&k) {
-                        keys.push(k);
-                    }
-                }
-            }
+    let variants = if variants.iter().all(|(_, v)| v.is_object()) {
+        match merge_maps(variants, parent, mk, owner)? {
+            Merged::Map(node) => return Ok(node),
+            Merged::Wholes(variants) => variants,
         }
-        let mut entries = Vec::new();
-        for k in keys {
-            let present: Vec<(Samples, &Value)> = variants
-                .iter()
-                .filter_map(|(s, v)| v.get(k.as_str()).map(|c| (*s, c)))
-                .collect();
-            let mask = present.iter().fold(0, |a, (s, _)| a | s);
-            let cond = cond_for(mask, parent, owner).ok_or(Unjoinable)?;
-            let node = merge(&present, mk, owner, Some(k))?;
-            // A choice inside a condition: one level of conditions, where they compose.
-            let (node, cond) = match (node, cond) {
-                (Node::Choice(branches), Cond::Regime(o, rs))
-                    if branches
-                        .iter()
-                        .all(|(c, _)| matches!(c, Cond::Regime(bo, _) if *bo == o)) =>
-                {
-                    let branches = branches
-                        .into_iter()
-                        .map(|(c, n)| match c {
-                            Cond::Regime(bo, brs) => (
-                                Cond::Regime(
-                                    bo,
-                                    brs.into_iter().filter(|r| rs.contains(r)).collect(),
-                                ),
-                                n,
-                            ),
-                            c => (c, n),
-                        })
-                        .collect();
-                    (Node::Choice(branches), Cond::True)
-                }
-                (node, cond) => (node, cond),
-            };
-            entries.push((k.clone(), node, cond));
-        }
-        if entries.iter().any(|(_, _, c)| *c == Cond::True) {
-            return Ok(Node::Map(entries));
-        }
-    }
+    } else {
+        variants
+    };
     if let Some(len) = variants
         .iter()
         .map(|(_, v)| v.as_array().map(Vec::len))
@@ -261,22 +225,29 @@ pub fn merge(
             .all(|(_, v)| v.as_array().map(Vec::len) == len)
     {
         let n = len.unwrap_or(0);
+        let mut lists: Vec<(Samples, std::vec::IntoIter<Value>)> = variants
+            .into_iter()
+            .map(|(s, v)| match v {
+                Value::Array(items) => (s, items.into_iter()),
+                _ => (s, Vec::new().into_iter()),
+            })
+            .collect();
         let mut items = Vec::with_capacity(n);
-        for i in 0..n {
-            let at: Vec<(Samples, &Value)> = variants
-                .iter()
-                .filter_map(|(s, v)| v.get(i).map(|c| (*s, c)))
+        for _ in 0..n {
+            let at: Vec<(Samples, Value)> = lists
+                .iter_mut()
+                .filter_map(|(s, l)| l.next().map(|c| (*s, c)))
                 .collect();
-            items.push((merge(&at, mk, owner, None)?, Cond::True));
+            items.push((merge(at, mk, owner, None)?, Cond::True));
         }
         return Ok(Node::List(items));
     }
     // Different wholes: a choice between them.
-    let mut groups: Vec<(Samples, &Value)> = Vec::new();
+    let mut groups: Vec<(Samples, Value)> = Vec::new();
     for (s, v) in variants {
-        match groups.iter_mut().find(|(_, g)| *g == *v) {
+        match groups.iter_mut().find(|(_, g)| *g == v) {
             Some(g) => g.0 |= s,
-            None => groups.push((*s, v)),
+            None => groups.push((s, v)),
         }
     }
     let mut branches = Vec::new();
@@ -285,6 +256,80 @@ pub fn merge(
         branches.push((cond, subst(v, mk, key)));
     }
     Ok(unify_single(branches))
+}
+
+/// Samples that are all maps: one map merged key by key, or, when no key of it is
+/// unconditional, the samples back whole (they are then a choice between wholes).
+enum Merged {
+    Map(Node),
+    Wholes(Vec<(Samples, Value)>),
+}
+
+fn merge_maps(
+    variants: Vec<(Samples, Value)>,
+    parent: Samples,
+    mk: &Markers,
+    owner: Option<&[String]>,
+) -> Result<Merged, Unjoinable> {
+    let mut keys: Vec<String> = Vec::new();
+    for (_, v) in &variants {
+        if let Value::Object(m) = v {
+            for k in m.keys() {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+    }
+    // A key every sample has is unconditional, and then the result is a map; only
+    // without one can it turn out to be a choice, which needs the samples whole.
+    let everywhere = keys
+        .iter()
+        .any(|k| variants.iter().all(|(_, v)| v.get(k.as_str()).is_some()));
+    let kept = (!everywhere).then(|| variants.clone());
+    let mut maps: Vec<(Samples, Map<String, Value>)> = variants
+        .into_iter()
+        .filter_map(|(s, v)| match v {
+            Value::Object(m) => Some((s, m)),
+            _ => None,
+        })
+        .collect();
+    let mut entries = Vec::with_capacity(keys.len());
+    for k in keys {
+        let present: Vec<(Samples, Value)> = maps
+            .iter_mut()
+            .filter_map(|(s, m)| m.swap_remove(k.as_str()).map(|c| (*s, c)))
+            .collect();
+        let mask = present.iter().fold(0, |a, (s, _)| a | s);
+        let cond = cond_for(mask, parent, owner).ok_or(Unjoinable)?;
+        let node = merge(present, mk, owner, Some(&k))?;
+        // A choice inside a condition: one level of conditions, where they compose.
+        let (node, cond) = match (node, cond) {
+            (Node::Choice(branches), Cond::Regime(o, rs))
+                if branches
+                    .iter()
+                    .all(|(c, _)| matches!(c, Cond::Regime(bo, _) if *bo == o)) =>
+            {
+                let branches = branches
+                    .into_iter()
+                    .map(|(c, n)| match c {
+                        Cond::Regime(bo, brs) => (
+                            Cond::Regime(bo, brs.into_iter().filter(|r| rs.contains(r)).collect()),
+                            n,
+                        ),
+                        c => (c, n),
+                    })
+                    .collect();
+                (Node::Choice(branches), Cond::True)
+            }
+            (node, cond) => (node, cond),
+        };
+        entries.push((k, node, cond));
+    }
+    if entries.iter().any(|(_, _, c)| *c == Cond::True) {
+        return Ok(Merged::Map(Node::Map(entries)));
+    }
+    kept.map(Merged::Wholes).ok_or(Unjoinable)
 }
 
 /// One replica is the replica count when it is 1: a choice between `1` (one replica)
@@ -417,6 +462,100 @@ impl Ctx<'_> {
                 Value::String((self.config_name)(config, &data))
             }
         })
+    }
+
+    /// Whether a template renders exactly `raw` (`None`: renders nothing), as
+    /// `eval(n) == raw` would say, without building the rendered value.
+    pub fn renders(&self, n: &Node, raw: Option<&Value>) -> bool {
+        match n {
+            Node::Lit(v) => raw == Some(v),
+            Node::Map(entries) => {
+                let held = entries.iter().filter(|(_, _, c)| self.holds(c));
+                let Some(raw) = raw else {
+                    // Nothing when every entry it has renders nothing.
+                    let mut held = held;
+                    return !entries.is_empty() && held.all(|(_, n, _)| self.renders(n, None));
+                };
+                let Value::Object(m) = raw else {
+                    return false;
+                };
+                let mut present = 0;
+                for (k, n, _) in held {
+                    let child = m.get(k.as_str());
+                    if !self.renders(n, child) {
+                        return false;
+                    }
+                    present += usize::from(child.is_some());
+                }
+                present == m.len() && (present > 0 || entries.is_empty())
+            }
+            Node::List(items) => {
+                let Some(Value::Array(a)) = raw else {
+                    return false;
+                };
+                let mut at = a.iter();
+                for (n, _) in items.iter().filter(|(_, c)| self.holds(c)) {
+                    if self.renders(n, None) {
+                        continue;
+                    }
+                    if !at.next().is_some_and(|x| self.renders(n, Some(x))) {
+                        return false;
+                    }
+                }
+                at.next().is_none()
+            }
+            Node::Knob(Knob::Value { path, int }) => match (self.lookup(path), raw) {
+                (Some(v @ Value::Number(_)), Some(Value::String(r))) if !int => v.to_string() == *r,
+                (Some(Value::Number(_)), _) if !int => false,
+                (v, r) => v == r,
+            },
+            Node::Yaml(path) => self.lookup(path) == raw,
+            Node::Choice(branches) => match branches.iter().find(|(c, _)| self.holds(c)) {
+                Some((_, n)) => self.renders(n, raw),
+                None => raw.is_none(),
+            },
+            Node::Knob(_) | Node::Text(_) => self.eval(n).as_ref() == raw,
+        }
+    }
+
+    /// What a template's rendering is known by: `apiVersion kind name`.
+    pub fn key(&self, n: &Node) -> String {
+        let text = |path: &[&str]| {
+            self.eval_at(n, path)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        format!(
+            "{} {} {}",
+            text(&["apiVersion"]),
+            text(&["kind"]),
+            text(&["metadata", "name"])
+        )
+    }
+
+    /// One field of a template's rendering, rendering only what leads to it.
+    fn eval_at(&self, n: &Node, path: &[&str]) -> Option<Value> {
+        let Some((key, rest)) = path.split_first() else {
+            return self.eval(n);
+        };
+        match n {
+            Node::Choice(branches) => {
+                let (_, n) = branches.iter().find(|(c, _)| self.holds(c))?;
+                self.eval_at(n, path)
+            }
+            // The last entry for the key that holds and renders something.
+            Node::Map(entries) => {
+                let (_, n, _) = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, n, c)| k == key && self.holds(c) && !self.renders(n, None))?;
+                self.eval_at(n, rest)
+            }
+            _ => {
+                let v = self.eval(n)?;
+                path.iter().try_fold(&v, |v, k| v.get(*k)).cloned()
+            }
+        }
     }
 
     pub fn eval(&self, n: &Node) -> Option<Value> {
@@ -883,7 +1022,7 @@ mod tests {
         let b = json!({"spec": {"x": 2, "y": [1, 2]}});
         let none: Samples = (0..3).map(|r| sample_bit(0, r)).fold(0, |a, b| a | b);
         let rest = ALL & !none;
-        let node = merge(&[(none, &a), (rest, &b)], &mk, Some(&owner()), None).unwrap();
+        let node = merge(vec![(none, a), (rest, b)], &mk, Some(&owner()), None).unwrap();
         let Node::Map(entries) = node else {
             panic!("{node:?}")
         };
@@ -892,6 +1031,127 @@ mod tests {
         };
         assert!(matches!(&spec[0].1, Node::Choice(b) if b.len() == 2));
         assert_eq!(spec[1].1, Node::Lit(json!([1, 2])));
+    }
+
+    /// `renders` answers exactly what comparing `eval`'s rendering would, for every
+    /// kind of node, against the rendering itself, near misses and nothing.
+    #[test]
+    fn rendering_is_compared_as_eval_would() {
+        let values = json!({
+            "mesh": "linkerd",
+            "environment": "prod",
+            "port": 8080,
+            "name": "api",
+            "configs": {"app": {"a": "1"}},
+            "services": {"api": {"replicaCount": 3}},
+        });
+        let config_name = |c: &str, _: &Value| format!("{c}-hash");
+        let ctx = Ctx {
+            values: &values,
+            namespace: "ns",
+            release: "rel",
+            config_name: &config_name,
+        };
+        let knob = |p: &[&str], int| {
+            Node::Knob(Knob::Value {
+                path: p.iter().map(|s| s.to_string()).collect(),
+                int,
+            })
+        };
+        let no = Cond::Mesh(vec![Mesh::Istio]);
+        let helm_only = Node::Knob(Knob::Chart);
+        let entry = |k: &str, n: Node, c: Cond| (k.to_string(), n, c);
+        let nodes = vec![
+            Node::Lit(json!({"a": [1, 2]})),
+            knob(&["port"], true),
+            knob(&["port"], false),
+            knob(&["missing"], true),
+            Node::Text(vec![Piece::Lit("x-".into()), Piece::Expr(Knob::Instance)]),
+            Node::Yaml(vec!["configs".into(), "app".into()]),
+            Node::Yaml(vec!["nothing".into()]),
+            Node::Knob(Knob::ConfigName {
+                config: "app".into(),
+            }),
+            helm_only.clone(),
+            Node::Map(vec![]),
+            Node::Map(vec![entry("chart", helm_only.clone(), Cond::True)]),
+            Node::Map(vec![
+                entry("chart", helm_only.clone(), Cond::True),
+                entry("port", knob(&["port"], true), Cond::True),
+                entry("hidden", Node::Lit(json!(1)), no.clone()),
+            ]),
+            Node::List(vec![
+                (Node::Lit(json!(1)), Cond::True),
+                (helm_only.clone(), Cond::True),
+                (Node::Lit(json!(2)), no.clone()),
+                (knob(&["name"], false), Cond::True),
+            ]),
+            Node::Choice(vec![
+                (no.clone(), Node::Lit(json!("istio"))),
+                (
+                    Cond::Regime(owner(), vec![Regime::Fixed]),
+                    Node::Lit(json!("fixed")),
+                ),
+            ]),
+            Node::Choice(vec![(no.clone(), Node::Lit(json!("istio")))]),
+        ];
+        for n in &nodes {
+            let rendered = ctx.eval(n);
+            let mut candidates = vec![None, Some(json!(null)), Some(json!({})), Some(json!([]))];
+            candidates.push(rendered.clone());
+            match &rendered {
+                Some(Value::Object(m)) => {
+                    let mut more = m.clone();
+                    more.insert("extra".into(), json!(0));
+                    candidates.push(Some(Value::Object(more)));
+                    for k in m.keys() {
+                        let mut less = m.clone();
+                        less.remove(k);
+                        candidates.push(Some(Value::Object(less)));
+                    }
+                }
+                Some(Value::Array(a)) => {
+                    candidates.push(Some(Value::Array(a[1..].to_vec())));
+                    let mut more = a.clone();
+                    more.push(json!(0));
+                    candidates.push(Some(Value::Array(more)));
+                }
+                Some(Value::String(t)) => candidates.push(Some(json!(format!("{t}!")))),
+                _ => {}
+            }
+            candidates.push(Some(json!(8080)));
+            candidates.push(Some(json!("8080")));
+            for c in &candidates {
+                assert_eq!(
+                    ctx.renders(n, c.as_ref()),
+                    rendered.as_ref() == c.as_ref(),
+                    "{n:?} against {c:?} (renders {rendered:?})"
+                );
+            }
+        }
+        let object = Node::Choice(vec![(
+            Cond::True,
+            Node::Map(vec![
+                entry("apiVersion", Node::Lit(json!("v1")), Cond::True),
+                entry("kind", Node::Lit(json!("ConfigMap")), Cond::True),
+                entry(
+                    "metadata",
+                    Node::Map(vec![
+                        entry("name", Node::Lit(json!("old")), Cond::True),
+                        entry(
+                            "name",
+                            Node::Knob(Knob::ConfigName {
+                                config: "app".into(),
+                            }),
+                            Cond::True,
+                        ),
+                        entry("name", Node::Lit(json!("istio")), no),
+                    ]),
+                    Cond::True,
+                ),
+            ]),
+        )]);
+        assert_eq!(ctx.key(&object), "v1 ConfigMap app-hash");
     }
 
     #[test]
