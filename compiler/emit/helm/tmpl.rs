@@ -505,7 +505,11 @@ impl Ctx<'_> {
                 at.next().is_none()
             }
             Node::Knob(Knob::Value { path, int }) => match (self.lookup(path), raw) {
-                (Some(v @ Value::Number(_)), Some(Value::String(r))) if !int => v.to_string() == *r,
+                (Some(Value::Number(v)), Some(Value::String(r))) if !int => {
+                    // The text of the number, as the template writes it.
+                    let text = v.to_string();
+                    text == *r
+                }
                 (Some(Value::Number(_)), _) if !int => false,
                 (v, r) => v == r,
             },
