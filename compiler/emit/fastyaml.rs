@@ -93,7 +93,7 @@ fn indent(out: &mut String, n: usize) {
 /// Most scalars are names, paths and versions: ASCII letters, digits and `_ . / -`, not
 /// starting with a digit, a sign, a dot or a dash, and not a YAML keyword. Those are plain
 /// in every position, and need no further analysis.
-fn obviously_plain(s: &str) -> bool {
+pub fn obviously_plain(s: &str) -> bool {
     let b = s.as_bytes();
     let Some(&first) = b.first() else {
         return false;

@@ -412,14 +412,12 @@ impl Ctx<'_> {
     }
 
     fn regime(&self, owner: &[String]) -> Regime {
-        let mut p = owner.to_vec();
-        p.extend(["autoscaling".to_string(), "enabled".to_string()]);
-        if self.lookup(&p).and_then(Value::as_bool) == Some(true) {
+        let values = self.lookup(owner);
+        let at = |path: &[&str]| path.iter().try_fold(values?, |v, k| v.get(*k));
+        if at(&["autoscaling", "enabled"]).and_then(Value::as_bool) == Some(true) {
             return Regime::Range;
         }
-        let mut c = owner.to_vec();
-        c.push("replicaCount".into());
-        match self.lookup(&c).and_then(Value::as_i64) {
+        match at(&["replicaCount"]).and_then(Value::as_i64) {
             Some(n) if n >= 2 => Regime::Fixed,
             _ => Regime::Single,
         }
@@ -778,6 +776,10 @@ impl Printer<'_> {
             Value::String(s) => {
                 if s.contains("{{") || s.contains("}}") {
                     return format!("{{{{ {} | quote }}}}", go_string(s));
+                }
+                // Most are names, which YAML writes as they are.
+                if super::super::fastyaml::obviously_plain(s) {
+                    return s.clone();
                 }
                 match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
                     Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
