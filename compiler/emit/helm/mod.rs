@@ -101,6 +101,9 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     for run in runs {
         templates.extend(run?);
     }
+    // The samples have given their templates; the memory they free serves the checks.
+    drop(cxs);
+    drop(models);
 
     // Every environment must come out of the chart exactly. What values cannot express
     // (an environment that changes an egress rule, say) is chosen by the environment's
