@@ -22,8 +22,8 @@ use serde_json::{Map, Value, json};
 use super::{EmitError, HEADER, OutFile, yaml};
 use crate::check::Model;
 use crate::check::model::{JobRun, Rotation, SecretSource};
+use crate::ir::Origin;
 use crate::ir::labels as l;
-use crate::ir::{Origin, lower};
 use sample::{Knob, MESHES, REGIMES, Sampler};
 use tmpl::{Cond, Ctx, Node, Printer, Samples};
 
@@ -405,21 +405,10 @@ fn mismatches(
         release: &release,
         config_name: &config_name,
     };
-    let raw = lower(env);
-    let objects: Vec<(&crate::ir::Object, &str)> = raw
-        .groups
-        .iter()
-        .flat_map(|g| g.objects.iter().map(move |o| (o, g.file.as_str())))
-        .collect();
     let key_of = |o: &crate::ir::Object| {
         let (api, kind) = o.type_meta();
         format!("{api} {kind} {}", o.name())
     };
-    let by_key: HashMap<String, usize> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (o, _))| (key_of(o), i))
-        .collect();
     let to_value = |o: &crate::ir::Object| {
         serde_json::to_value(o).map_err(|e| EmitError::Helm {
             env: Some(env.env.clone()),
@@ -427,74 +416,93 @@ fn mismatches(
             reason: e.to_string(),
         })
     };
-    // Each template is rendered, compared with the environment's object and dropped,
-    // on all cores, so that no environment is ever held whole as values.
+    // What each template renders for this environment, by name.
     let indexed: Vec<(usize, &Template)> = templates.iter().enumerate().collect();
-    let runs = crate::par::runs(&indexed, |_, run| {
-        // Mismatches with where they sort: the environment's objects in order, then
-        // what only the chart renders, by name.
-        let mut out: Vec<((usize, String), Mismatch)> = Vec::new();
-        let mut rendered = Vec::new();
-        for (i, t) in run {
-            if !ctx.holds(&t.cond) {
-                continue;
-            }
-            if ctx.renders(&t.node, None) {
-                continue;
-            }
-            let k = ctx.key(&t.node);
-            let Some(&at) = by_key.get(&k) else {
-                out.push((
-                    (objects.len(), k.clone()),
-                    Mismatch {
-                        key: k,
-                        reason: "the chart renders it, the environment has no such object".into(),
-                        template: Some(*i),
-                        raw: None,
-                    },
-                ));
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let keyed = crate::par::runs(&indexed, |_, run| {
+        run.iter()
+            .filter(|(_, t)| ctx.holds(&t.cond) && !ctx.renders(&t.node, None))
+            .map(|(i, t)| (ctx.key(&t.node), *i))
+            .collect::<Vec<_>>()
+    });
+    for (k, i) in keyed.into_iter().flatten() {
+        by_key.entry(k).or_default().push(i);
+    }
+    // The environment is lowered group by group, each object compared with the
+    // templates that render its name and dropped, on all cores, so that the environment
+    // is never held whole. Mismatches sort by where the environment has the object
+    // (its group, then its place in the group), then what only the chart renders.
+    let cx = l::Cx::new(env);
+    let sources = crate::ir::sources(env);
+    let runs = crate::par::runs(&sources, |start, run| {
+        let mut out: Vec<((usize, usize, String), Mismatch)> = Vec::new();
+        let mut matched: Vec<usize> = Vec::new();
+        for (si, src) in run.iter().enumerate() {
+            let Some(g) = crate::ir::lower_source(&cx, *src) else {
                 continue;
             };
-            rendered.push(at);
-            let (o, file) = objects[at];
-            let v = to_value(o)?;
-            if ctx.renders(&t.node, Some(&v)) {
-                continue;
-            }
-            // Rendered in full only to say how it differs.
-            let r = ctx.eval(&t.node).unwrap_or(Value::Null);
-            if let Some(reason) = first_difference(&v, &r) {
-                out.push((
-                    (at, String::new()),
-                    Mismatch {
-                        key: k,
-                        reason,
-                        template: Some(*i),
-                        raw: Some((v, file.to_string())),
-                    },
-                ));
+            for (oi, o) in g.objects.iter().enumerate() {
+                let at = (start + si, oi, String::new());
+                let k = key_of(o);
+                let Some(ts) = by_key.get(&k) else {
+                    out.push((
+                        at,
+                        Mismatch {
+                            key: k,
+                            reason: "the chart has no template that renders it".to_string(),
+                            template: None,
+                            raw: Some((to_value(o)?, g.file.clone())),
+                        },
+                    ));
+                    continue;
+                };
+                let v = to_value(o)?;
+                for &i in ts {
+                    matched.push(i);
+                    let Some(t) = templates.get(i) else {
+                        continue;
+                    };
+                    if ctx.renders(&t.node, Some(&v)) {
+                        continue;
+                    }
+                    // Rendered in full only to say how it differs.
+                    let r = ctx.eval(&t.node).unwrap_or(Value::Null);
+                    if let Some(reason) = first_difference(&v, &r) {
+                        out.push((
+                            at.clone(),
+                            Mismatch {
+                                key: k.clone(),
+                                reason,
+                                template: Some(i),
+                                raw: Some((v.clone(), g.file.clone())),
+                            },
+                        ));
+                    }
+                }
             }
         }
-        Ok((out, rendered))
+        Ok((out, matched))
     });
     let mut out = Vec::new();
-    let mut rendered = vec![false; objects.len()];
+    let mut matched = vec![false; templates.len()];
     for run in runs {
         let (found, seen) = run?;
         out.extend(found);
-        for at in seen {
-            rendered[at] = true;
+        for i in seen {
+            if let Some(m) = matched.get_mut(i) {
+                *m = true;
+            }
         }
     }
-    for (at, (o, file)) in objects.iter().enumerate() {
-        if !rendered[at] {
+    for (k, ts) in by_key {
+        for i in ts.into_iter().filter(|i| !matched[*i]) {
             out.push((
-                (at, String::new()),
+                (usize::MAX, 0, k.clone()),
                 Mismatch {
-                    key: key_of(o),
-                    reason: "the chart has no template that renders it".to_string(),
-                    template: None,
-                    raw: Some((to_value(o)?, (*file).to_string())),
+                    key: k.clone(),
+                    reason: "the chart renders it, the environment has no such object".into(),
+                    template: Some(i),
+                    raw: None,
                 },
             ));
         }
