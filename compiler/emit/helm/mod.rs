@@ -89,50 +89,121 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
         hook: &hook,
         policy: &hook_policy,
     };
-    let sources = crate::ir::sources(base);
-    let runs = crate::par::runs(&sources, |_, run| {
+    // Each group is checked against every environment as soon as its templates are
+    // made, and printed at once when every environment comes out of it exactly, so the
+    // templates of the whole chart are never held together. The environments are
+    // lowered group by group alongside.
+    let chart_name = base.platform.name.as_str();
+    let checks: Vec<EnvCheck> = envs.iter().map(|e| EnvCheck::new(e, false)).collect();
+    let mut sources = crate::ir::sources(base);
+    for env in envs {
+        let theirs = crate::ir::sources(env);
+        if theirs != sources {
+            for s in theirs {
+                if !sources.contains(&s) {
+                    sources.push(s);
+                }
+            }
+        }
+    }
+    let runs = crate::par::runs(&sources, |start, run| {
         let mut out = Vec::new();
-        for src in run {
-            out.extend(templates_of(*src, &cxs, &sampler, &owners, &extra)?);
+        for (i, src) in run.iter().enumerate() {
+            let templates = templates_of(*src, &cxs, &sampler, &owners, &extra)?;
+            let mut found = Vec::new();
+            for (e, check) in checks.iter().enumerate() {
+                for (at, m) in check.mismatches(&templates, start + i, *src)? {
+                    found.push((e, at, m));
+                }
+            }
+            out.push(if found.is_empty() {
+                Checked::Printed(print_files(chart_name, &templates))
+            } else {
+                Checked::Open(start + i, *src, templates, found)
+            });
         }
         Ok(out)
     });
-    let mut templates: Vec<Template> = Vec::new();
+    let mut groups = Vec::new();
     for run in runs {
-        templates.extend(run?);
+        groups.extend(run?);
     }
-    // The samples have given their templates; the memory they free serves the checks.
     drop(cxs);
     drop(models);
 
-    // Every environment must come out of the chart exactly. What values cannot express
-    // (an environment that changes an egress rule, say) is chosen by the environment's
-    // name instead, for those objects only; then every environment is checked again.
-    let mut per_env = false;
-    for pass in 0..2 {
-        let mut all = Vec::new();
-        for env in envs {
-            let found = mismatches(&templates, env, per_env)?;
-            all.extend(found.into_iter().map(|m| (*env, m)));
+    // What values cannot express (an environment that changes an egress rule, say) is
+    // chosen by the environment's name instead, for those objects only; then those
+    // groups are checked again against every environment.
+    let per_env = groups.iter().any(|g| matches!(g, Checked::Open(..)));
+    let rechecks: Vec<EnvCheck> = match per_env {
+        true => envs.iter().map(|e| EnvCheck::new(e, true)).collect(),
+        false => Vec::new(),
+    };
+    let mut printed: Vec<(String, String)> = Vec::new();
+    let mut unfixed: Option<(usize, Key, Mismatch)> = None;
+    for g in groups {
+        let (pos, src, mut templates, mut found) = match g {
+            Checked::Printed(files) => {
+                printed.extend(files);
+                continue;
+            }
+            Checked::Open(pos, src, templates, found) => (pos, src, templates, found),
+        };
+        found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        for (e, _, m) in found {
+            if let Some(env) = envs.get(e) {
+                by_environment(&mut templates, env, m, &sampler.markers, &extra);
+            }
         }
-        if all.is_empty() {
-            break;
+        for (e, check) in rechecks.iter().enumerate() {
+            for (at, m) in check.mismatches(&templates, pos, src)? {
+                if unfixed
+                    .as_ref()
+                    .is_none_or(|(ue, uat, _)| (e, &at) < (*ue, uat))
+                {
+                    unfixed = Some((e, at, m));
+                }
+            }
         }
-        if pass == 1 {
-            let (env, m) = &all[0];
-            return Err(EmitError::Helm {
-                env: Some(env.env.clone()),
-                object: m.key.clone(),
-                reason: m.reason.clone(),
-            });
-        }
-        per_env = true;
-        for (env, m) in all {
-            by_environment(&mut templates, env, m, &sampler.markers, &extra);
-        }
+        printed.extend(print_files(chart_name, &templates));
     }
+    if let Some((e, _, m)) = unfixed {
+        return Err(EmitError::Helm {
+            env: envs.get(e).map(|env| env.env.clone()),
+            object: m.key,
+            reason: m.reason,
+        });
+    }
+    write_chart(base, envs, printed, per_env)
+}
 
-    write_chart(base, envs, &templates, per_env)
+/// A group of the chart after its first check: printed, or with what some environments
+/// have differently (its place among the groups, its source, its templates and, per
+/// environment, the mismatches).
+enum Checked {
+    Printed(Vec<(String, String)>),
+    Open(
+        usize,
+        crate::ir::Source,
+        Vec<Template>,
+        Vec<(usize, Key, Mismatch)>,
+    ),
+}
+
+/// Where a mismatch sorts: by where the environment has the object (its group, then its
+/// place in the group), then what only the chart renders, by name.
+type Key = (usize, usize, String);
+
+/// A group's templates as the bodies of their files: `(file, text)`.
+fn print_files(chart: &str, templates: &[Template]) -> Vec<(String, String)> {
+    let mut by_file: BTreeMap<&str, Vec<&Template>> = BTreeMap::new();
+    for t in templates {
+        by_file.entry(&t.file).or_default().push(t);
+    }
+    by_file
+        .into_iter()
+        .map(|(file, ts)| (file.to_string(), print_body(chart, &ts)))
+        .collect()
 }
 
 /// How an environment's object and the chart's differ.
@@ -379,71 +450,74 @@ fn values_of(m: &Model, per_env: bool) -> Value {
     values::tree(&values::leaves(m, per_env))
 }
 
-/// Renders the templates with an environment's values and compares with its raw output:
-/// every object that comes out differently.
-fn mismatches(
-    templates: &[Template],
-    env: &Model,
-    per_env: bool,
-) -> Result<Vec<Mismatch>, EmitError> {
-    let values = values_of(env, per_env);
-    let release = l::instance(env);
-    let config_name = |c: &str, data: &Value| {
-        let pairs: Vec<(&str, &str)> = data
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
-                    .collect()
-            })
-            .unwrap_or_default();
-        format!("{c}-{}", l::config_hash_of(pairs))
-    };
-    let ctx = Ctx {
-        values: &values,
-        namespace: &env.platform.namespace,
-        release: &release,
-        config_name: &config_name,
-    };
-    let key_of = |o: &crate::ir::Object| {
-        let (api, kind) = o.type_meta();
-        format!("{api} {kind} {}", o.name())
-    };
-    let to_value = |o: &crate::ir::Object| {
-        serde_json::to_value(o).map_err(|e| EmitError::Helm {
-            env: Some(env.env.clone()),
-            object: o.name().to_string(),
-            reason: e.to_string(),
+/// A config's ConfigMap name from its entries, as the chart's helper computes it.
+fn config_name(c: &str, data: &Value) -> String {
+    let pairs: Vec<(&str, &str)> = data
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+                .collect()
         })
-    };
-    // What each template renders for this environment, by name.
-    let indexed: Vec<(usize, &Template)> = templates.iter().enumerate().collect();
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-    let keyed = crate::par::runs(&indexed, |_, run| {
-        run.iter()
-            .filter(|(_, t)| ctx.holds(&t.cond) && !ctx.renders(&t.node, None))
-            .map(|(i, t)| (ctx.key(&t.node), *i))
-            .collect::<Vec<_>>()
-    });
-    for (k, i) in keyed.into_iter().flatten() {
-        by_key.entry(k).or_default().push(i);
+        .unwrap_or_default();
+    format!("{c}-{}", l::config_hash_of(pairs))
+}
+
+/// What the chart is checked against for one environment: its values and its objects.
+struct EnvCheck<'m> {
+    env: &'m Model,
+    values: Value,
+    release: String,
+    cx: l::Cx<'m>,
+}
+
+impl<'m> EnvCheck<'m> {
+    fn new(env: &'m Model, per_env: bool) -> EnvCheck<'m> {
+        EnvCheck {
+            env,
+            values: values_of(env, per_env),
+            release: l::instance(env),
+            cx: l::Cx::new(env),
+        }
     }
-    // The environment is lowered group by group, each object compared with the
-    // templates that render its name and dropped, on all cores, so that the environment
-    // is never held whole. Mismatches sort by where the environment has the object
-    // (its group, then its place in the group), then what only the chart renders.
-    let cx = l::Cx::new(env);
-    let sources = crate::ir::sources(env);
-    let runs = crate::par::runs(&sources, |start, run| {
-        let mut out: Vec<((usize, usize, String), Mismatch)> = Vec::new();
-        let mut matched: Vec<usize> = Vec::new();
-        for (si, src) in run.iter().enumerate() {
-            let Some(g) = crate::ir::lower_source(&cx, *src) else {
-                continue;
-            };
+
+    /// Renders a group's templates with the environment's values and compares them with
+    /// the environment's objects of that group (lowered here, compared and dropped):
+    /// every object that comes out differently, with where it sorts.
+    fn mismatches(
+        &self,
+        templates: &[Template],
+        pos: usize,
+        src: crate::ir::Source,
+    ) -> Result<Vec<(Key, Mismatch)>, EmitError> {
+        let env = self.env;
+        let ctx = Ctx {
+            values: &self.values,
+            namespace: &env.platform.namespace,
+            release: &self.release,
+            config_name: &config_name,
+        };
+        let to_value = |o: &crate::ir::Object| {
+            serde_json::to_value(o).map_err(|e| EmitError::Helm {
+                env: Some(env.env.clone()),
+                object: o.name().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        // What each template renders for this environment, by name.
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, t) in templates.iter().enumerate() {
+            if ctx.holds(&t.cond) && !ctx.renders(&t.node, None) {
+                by_key.entry(ctx.key(&t.node)).or_default().push(i);
+            }
+        }
+        let mut out: Vec<(Key, Mismatch)> = Vec::new();
+        let mut matched = vec![false; templates.len()];
+        if let Some(g) = crate::ir::lower_source(&self.cx, src) {
             for (oi, o) in g.objects.iter().enumerate() {
-                let at = (start + si, oi, String::new());
-                let k = key_of(o);
+                let at = (pos, oi, String::new());
+                let (api, kind) = o.type_meta();
+                let k = format!("{api} {kind} {}", o.name());
                 let Some(ts) = by_key.get(&k) else {
                     out.push((
                         at,
@@ -458,10 +532,10 @@ fn mismatches(
                 };
                 let v = to_value(o)?;
                 for &i in ts {
-                    matched.push(i);
-                    let Some(t) = templates.get(i) else {
+                    let (Some(t), Some(seen)) = (templates.get(i), matched.get_mut(i)) else {
                         continue;
                     };
+                    *seen = true;
                     if ctx.renders(&t.node, Some(&v)) {
                         continue;
                     }
@@ -481,34 +555,22 @@ fn mismatches(
                 }
             }
         }
-        Ok((out, matched))
-    });
-    let mut out = Vec::new();
-    let mut matched = vec![false; templates.len()];
-    for run in runs {
-        let (found, seen) = run?;
-        out.extend(found);
-        for i in seen {
-            if let Some(m) = matched.get_mut(i) {
-                *m = true;
+        for (k, ts) in by_key {
+            for i in ts.into_iter().filter(|i| !matched[*i]) {
+                out.push((
+                    (usize::MAX, 0, k.clone()),
+                    Mismatch {
+                        key: k.clone(),
+                        reason: "the chart renders it, the environment has no such object".into(),
+                        template: Some(i),
+                        raw: None,
+                    },
+                ));
             }
         }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
-    for (k, ts) in by_key {
-        for i in ts.into_iter().filter(|i| !matched[*i]) {
-            out.push((
-                (usize::MAX, 0, k.clone()),
-                Mismatch {
-                    key: k.clone(),
-                    reason: "the chart renders it, the environment has no such object".into(),
-                    template: Some(i),
-                    raw: None,
-                },
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out.into_iter().map(|(_, m)| m).collect())
 }
 
 /// The first difference of an environment's object and the chart's, in words.
@@ -528,7 +590,7 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 fn write_chart(
     base: &Model,
     envs: &[&Model],
-    templates: &[Template],
+    printed: Vec<(String, String)>,
     per_env: bool,
 ) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
@@ -621,18 +683,19 @@ fn write_chart(
         files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
     }
 
-    // templates
-    let mut by_file: BTreeMap<&str, Vec<&Template>> = BTreeMap::new();
-    for t in templates {
-        by_file.entry(&t.file).or_default().push(t);
+    // templates: each file's bodies in the order of their groups
+    let mut by_file: BTreeMap<String, String> = BTreeMap::new();
+    for (file, body) in printed {
+        by_file
+            .entry(file)
+            .or_insert_with(|| format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")))
+            .push_str(&body);
     }
-    let by_file: Vec<(&str, Vec<&Template>)> = by_file.into_iter().collect();
-    let printed = crate::par::runs(&by_file, |_, run| {
-        run.iter()
-            .map(|(file, ts)| text(format!("{dir}/templates/{file}"), print_file(chart, ts)))
-            .collect::<Vec<_>>()
-    });
-    files.extend(printed.into_iter().flatten());
+    files.extend(
+        by_file
+            .into_iter()
+            .map(|(file, body)| text(format!("{dir}/templates/{file}"), body)),
+    );
     files.push(text(
         format!("{dir}/templates/_helpers.tpl"),
         helpers(chart),
@@ -652,11 +715,11 @@ fn write_chart(
     Ok(files)
 }
 
-/// One template file: its objects, each under its condition.
-fn print_file(chart: &str, ts: &[&Template]) -> String {
+/// Objects of a template file, each under its condition (the file's header aside).
+fn print_body(chart: &str, ts: &[&Template]) -> String {
     let mut p = Printer {
         chart,
-        out: format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")),
+        out: String::new(),
     };
     for t in ts {
         let cond = match (&t.cond, t.namespace) {
