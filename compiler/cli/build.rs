@@ -90,49 +90,60 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
-    // Each environment is lowered once; only `--target all` holds them all (for the
-    // kustomize tree too), otherwise one at a time.
-    let lowered: Vec<_> = if o.target == Target::All {
-        models.iter().map(|m| crate::ir::lower(m)).collect()
-    } else {
-        Vec::new()
-    };
+    // Each environment is lowered once and dropped when its raw files and its overlay
+    // are made, so no more than one is held at a time.
+    let raw = matches!(o.target, Target::Raw | Target::All);
+    let mut kustomize = None;
+    if matches!(o.target, Target::Kustomize | Target::All) {
+        let base = emit::kustomize::Built {
+            model: &c.checked.base,
+            objects: crate::ir::lower(&c.checked.base),
+        };
+        match emit::kustomize::Builder::new(base) {
+            Ok(b) => kustomize = Some(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERRORS;
+            }
+        }
+    }
     let mut objects = 0;
     let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
-    if matches!(o.target, Target::Raw | Target::All) {
-        let mut files = Vec::new();
-        for (i, m) in models.iter().enumerate() {
-            let own;
-            let objs = match lowered.get(i) {
-                Some(objs) => objs,
-                None => {
-                    own = crate::ir::lower(m);
-                    &own
-                }
-            };
+    let mut raw_files = Vec::new();
+    let lowering = raw || kustomize.is_some();
+    for m in models.iter().filter(|_| lowering) {
+        let objs = crate::ir::lower(m);
+        if raw {
             objects += objs.len();
-            match emit::raw::files(objs) {
-                Ok(f) => files.extend(f),
+            match emit::raw::files(&objs) {
+                Ok(f) => raw_files.extend(f),
                 Err(e) => {
                     eprintln!("error: {e}");
                     return EXIT_ERRORS;
                 }
             }
         }
-        let subtree = match o.env {
-            Some(env) => format!("raw/{env}"),
-            None => "raw".to_string(),
-        };
-        outputs.push((subtree, files, Vec::new()));
-    }
-    if matches!(o.target, Target::Kustomize | Target::All) {
-        match emit::kustomize::of_models(&c.checked.base, &models, lowered) {
-            Ok(tree) => outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep)),
-            Err(e) => {
+        if let Some(k) = kustomize.as_mut() {
+            let env = emit::kustomize::Built {
+                model: m,
+                objects: objs,
+            };
+            if let Err(e) = k.add(env) {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
         }
+    }
+    if raw {
+        let subtree = match o.env {
+            Some(env) => format!("raw/{env}"),
+            None => "raw".to_string(),
+        };
+        outputs.push((subtree, raw_files, Vec::new()));
+    }
+    if let Some(k) = kustomize {
+        let tree = k.finish();
+        outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep));
     }
     if matches!(o.target, Target::Helm | Target::All) {
         match emit::helm::files(&c.checked.base, &models) {

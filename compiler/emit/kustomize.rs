@@ -67,18 +67,50 @@ pub fn files<'m>(
     base: Built<'m>,
     envs: impl IntoIterator<Item = Built<'m>>,
 ) -> Result<Tree, EmitError> {
-    let mut b = Base::new(base);
-    let mut files = b.files()?;
-    let mut keep = Vec::new();
+    let mut tree = Builder::new(base)?;
     for env in envs {
-        let o = Overlay::new(&b, env);
-        keep.extend(o.secret_env_files());
-        files.extend(o.files()?);
+        tree.add(env)?;
     }
-    crate::par::drop_all(std::mem::take(&mut b.objects));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    keep.sort();
-    Ok(Tree { files, keep })
+    Ok(tree.finish())
+}
+
+/// The tree made an environment at a time: the base first, then each overlay as its
+/// environment comes, so a caller that lowers environments one by one (for other
+/// targets too) never holds more than one with the base.
+pub struct Builder<'m> {
+    base: Base<'m>,
+    files: Vec<OutFile>,
+    keep: Vec<String>,
+}
+
+impl<'m> Builder<'m> {
+    pub fn new(base: Built<'m>) -> Result<Builder<'m>, EmitError> {
+        let base = Base::new(base);
+        let files = base.files()?;
+        Ok(Builder {
+            base,
+            files,
+            keep: Vec::new(),
+        })
+    }
+
+    /// The overlay of one environment; its objects are dropped with it.
+    pub fn add(&mut self, env: Built<'m>) -> Result<(), EmitError> {
+        let o = Overlay::new(&self.base, env);
+        self.keep.extend(o.secret_env_files());
+        self.files.extend(o.files()?);
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Tree {
+        crate::par::drop_all(std::mem::take(&mut self.base.objects));
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.keep.sort();
+        Tree {
+            files: self.files,
+            keep: self.keep,
+        }
+    }
 }
 
 // ---- objects ------------------------------------------------------------------------
