@@ -174,7 +174,10 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
             reason: m.reason,
         });
     }
-    write_chart(base, envs, printed, per_env)
+    // Each environment's values as its last check saw them.
+    let checked = if per_env { &rechecks } else { &checks };
+    let values: Vec<&Value> = checked.iter().map(|c| &c.values).collect();
+    write_chart(base, envs, &values, printed, per_env)
 }
 
 /// A group of the chart after its first check: printed, or with what some environments
@@ -590,6 +593,7 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 fn write_chart(
     base: &Model,
     envs: &[&Model],
+    env_values: &[&Value],
     printed: Vec<(String, String)>,
     per_env: bool,
 ) -> Result<Vec<OutFile>, EmitError> {
@@ -668,8 +672,8 @@ fn write_chart(
         format!("{dir}/values.schema.json"),
         serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
     ));
-    for env in envs {
-        let changes = values::changes(&base_values, &values_of(env, per_env))
+    for (env, env_values) in envs.iter().zip(env_values) {
+        let changes = values::changes(&base_values, env_values)
             .unwrap_or(Value::Object(Map::new()));
         let mut out = format!(
             "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
