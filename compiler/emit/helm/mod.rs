@@ -673,8 +673,8 @@ fn write_chart(
         serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
     ));
     for (env, env_values) in envs.iter().zip(env_values) {
-        let changes = values::changes(&base_values, env_values)
-            .unwrap_or(Value::Object(Map::new()));
+        let changes =
+            values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
         let mut out = format!(
             "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
             env.env

@@ -3,6 +3,7 @@
 //! evaluated here against each environment's values, to prove the chart renders that
 //! environment exactly, and printed as Go template text for Helm.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -753,10 +754,17 @@ impl Printer<'_> {
     }
 
     fn line(&mut self, ind: usize, text: &str) {
+        self.line_of(ind, &[text]);
+    }
+
+    /// A line made of parts, written straight into the output.
+    fn line_of(&mut self, ind: usize, parts: &[&str]) {
         for _ in 0..ind {
             self.out.push(' ');
         }
-        self.out.push_str(text);
+        for p in parts {
+            self.out.push_str(p);
+        }
         self.out.push('\n');
     }
 
@@ -771,35 +779,41 @@ impl Printer<'_> {
     }
 
     /// A literal scalar as YAML text (one line), safe from Go template actions.
-    fn scalar(v: &Value) -> String {
+    fn scalar(v: &Value) -> Cow<'_, str> {
         match v {
             Value::String(s) => {
                 if s.contains("{{") || s.contains("}}") {
-                    return format!("{{{{ {} | quote }}}}", go_string(s));
+                    return Cow::Owned(format!("{{{{ {} | quote }}}}", go_string(s)));
                 }
                 // Most are names, which YAML writes as they are.
                 if super::super::fastyaml::obviously_plain(s) {
-                    return s.clone();
+                    return Cow::Borrowed(s);
                 }
-                match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
-                    Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
-                        y["k: ".len()..].trim_end().to_string()
-                    }
-                    _ => go_string(s),
-                }
+                Cow::Owned(
+                    match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
+                        Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
+                            y["k: ".len()..].trim_end().to_string()
+                        }
+                        _ => go_string(s),
+                    },
+                )
             }
-            Value::Object(m) if m.is_empty() => "{}".into(),
-            Value::Array(a) if a.is_empty() => "[]".into(),
-            other => other.to_string(),
+            Value::Object(m) if m.is_empty() => Cow::Borrowed("{}"),
+            Value::Array(a) if a.is_empty() => Cow::Borrowed("[]"),
+            other => Cow::Owned(other.to_string()),
         }
     }
 
-    fn key(k: &str) -> String {
+    fn key(k: &str) -> Cow<'_, str> {
         let plain = !k.is_empty()
             && k.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
             && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-        if plain { k.to_string() } else { go_string(k) }
+        if plain {
+            Cow::Borrowed(k)
+        } else {
+            Cow::Owned(go_string(k))
+        }
     }
 
     fn is_inline(n: &Node) -> bool {
@@ -816,7 +830,7 @@ impl Printer<'_> {
 
     fn inline(&self, n: &Node) -> String {
         match n {
-            Node::Lit(v) => Self::scalar(v),
+            Node::Lit(v) => Self::scalar(v).into_owned(),
             Node::Knob(k) => self.scalar_knob(k),
             Node::Text(p) => self.text(p),
             _ => String::new(),
@@ -848,17 +862,14 @@ impl Printer<'_> {
         let key = Self::key(k);
         match v {
             Value::Object(m) if !m.is_empty() => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 self.lit_map(m, ind + 2);
             }
             Value::Array(a) if !a.is_empty() => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 self.lit_list(a, ind);
             }
-            _ => {
-                let text = format!("{key}: {}", Self::scalar(v));
-                self.line(ind, &text);
-            }
+            _ => self.line_of(ind, &[&key, ": ", &Self::scalar(v)]),
         }
     }
 
@@ -873,10 +884,7 @@ impl Printer<'_> {
                     self.line(ind, "-");
                     self.lit_list(a, ind + 2);
                 }
-                _ => {
-                    let text = format!("- {}", Self::scalar(v));
-                    self.line(ind, &text);
-                }
+                _ => self.line_of(ind, &["- ", &Self::scalar(v)]),
             }
         }
     }
@@ -884,27 +892,27 @@ impl Printer<'_> {
     fn entry(&mut self, k: &str, n: &Node, ind: usize) {
         let key = Self::key(k);
         if Self::is_inline(n) {
-            let text = format!("{key}: {}", self.inline(n));
-            self.line(ind, &text);
+            let value = self.inline(n);
+            self.line_of(ind, &[&key, ": ", &value]);
             return;
         }
         match n {
             Node::Lit(Value::Object(m)) => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 self.lit_map(m, ind + 2);
             }
             Node::Lit(v) => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 if let Value::Array(a) = v {
                     self.lit_list(a, ind);
                 }
             }
             Node::Map(entries) => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 self.map(entries, ind + 2);
             }
             Node::List(items) => {
-                self.line(ind, &format!("{key}:"));
+                self.line_of(ind, &[&key, ":"]);
                 self.list(items, ind);
             }
             Node::Yaml(path) => {
