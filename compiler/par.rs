@@ -52,13 +52,13 @@ pub fn runs_mut<T: Send, R: Send>(
 
 /// Applies `f` to each of a few heavy items (environments, say) on several threads,
 /// however few they are; results in order.
-pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn each<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let n = threads();
     if n <= 1 || items.len() <= 1 {
         return items.iter().map(f).collect();
     }
     let size = items.len().div_ceil(n);
-    let runs = on_threads(items.chunks(size), size, &|_, run: &[T]| {
+    let runs = on_threads(items.chunks(size), size, &|_, run: &'a [T]| {
         run.iter().map(&f).collect::<Vec<R>>()
     });
     runs.into_iter().flatten().collect()

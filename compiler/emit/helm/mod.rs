@@ -77,11 +77,12 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // cores: a group is lowered in every sample, objects equal in several samples are
     // compared as typed objects and turned into values once, and the samples of each
     // object are merged into its template.
-    let models: Vec<Model> = MESHES
+    let regimes: Vec<_> = MESHES
         .iter()
-        .flat_map(|mesh| REGIMES.iter().map(|r| sampler.model(*mesh, *r)))
+        .flat_map(|mesh| REGIMES.iter().map(|r| (*mesh, *r)))
         .collect();
-    let cxs: Vec<l::Cx> = models.iter().map(l::Cx::new).collect();
+    let models: Vec<Model> = crate::par::each(&regimes, |(mesh, r)| sampler.model(*mesh, *r));
+    let cxs: Vec<l::Cx> = crate::par::each(&models, l::Cx::new);
     let extra = Additions {
         chart: &chart_marker,
         checksums: &checksums,
