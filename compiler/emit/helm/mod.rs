@@ -198,7 +198,8 @@ enum Checked {
 /// place in the group), then what only the chart renders, by name.
 type Key = (usize, usize, String);
 
-/// A group's templates as the bodies of their files: `(file, text)`.
+/// A group's templates as their files: `(file, text)`, each text under the file's
+/// header.
 fn print_files(chart: &str, templates: &[Template]) -> Vec<(String, String)> {
     let mut by_file: BTreeMap<&str, Vec<&Template>> = BTreeMap::new();
     for t in templates {
@@ -206,8 +207,13 @@ fn print_files(chart: &str, templates: &[Template]) -> Vec<(String, String)> {
     }
     by_file
         .into_iter()
-        .map(|(file, ts)| (file.to_string(), print_body(chart, &ts)))
+        .map(|(file, ts)| (file.to_string(), print_file(chart, &ts)))
         .collect()
+}
+
+/// The first line of every template file.
+fn template_header() -> String {
+    format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# "))
 }
 
 /// How an environment's object and the chart's differ.
@@ -688,13 +694,20 @@ fn write_chart(
         files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
     }
 
-    // templates: each file's bodies in the order of their groups
+    // templates: a file that several groups print into takes their objects in the order
+    // of the groups, under one header
+    let header = template_header();
     let mut by_file: BTreeMap<String, String> = BTreeMap::new();
-    for (file, body) in printed {
-        by_file
-            .entry(file)
-            .or_insert_with(|| format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# ")))
-            .push_str(&body);
+    for (file, text) in printed {
+        match by_file.entry(file) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(text);
+            }
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.get_mut()
+                    .push_str(text.strip_prefix(header.as_str()).unwrap_or(&text));
+            }
+        }
     }
     files.extend(
         by_file
@@ -720,11 +733,11 @@ fn write_chart(
     Ok(files)
 }
 
-/// Objects of a template file, each under its condition (the file's header aside).
-fn print_body(chart: &str, ts: &[&Template]) -> String {
+/// A template file: its header, then its objects, each under its condition.
+fn print_file(chart: &str, ts: &[&Template]) -> String {
     let mut p = Printer {
         chart,
-        out: String::new(),
+        out: template_header(),
     };
     for t in ts {
         let cond = match (&t.cond, t.namespace) {
