@@ -211,6 +211,25 @@ fn print_files(chart: &str, templates: &[Template]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The template files from the groups' printed files: a file that several groups print
+/// into takes their objects in the order of the groups, under one header.
+fn template_files(printed: Vec<(String, String)>) -> BTreeMap<String, String> {
+    let header = template_header();
+    let mut by_file: BTreeMap<String, String> = BTreeMap::new();
+    for (file, text) in printed {
+        match by_file.entry(file) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(text);
+            }
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.get_mut()
+                    .push_str(text.strip_prefix(header.as_str()).unwrap_or(&text));
+            }
+        }
+    }
+    by_file
+}
+
 /// The first line of every template file.
 fn template_header() -> String {
     format!("{{{{- /* {} */}}}}\n", HEADER.trim_start_matches("# "))
@@ -694,21 +713,7 @@ fn write_chart(
         files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
     }
 
-    // templates: a file that several groups print into takes their objects in the order
-    // of the groups, under one header
-    let header = template_header();
-    let mut by_file: BTreeMap<String, String> = BTreeMap::new();
-    for (file, text) in printed {
-        match by_file.entry(file) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(text);
-            }
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                e.get_mut()
-                    .push_str(text.strip_prefix(header.as_str()).unwrap_or(&text));
-            }
-        }
-    }
+    let by_file = template_files(printed);
     files.extend(
         by_file
             .into_iter()
@@ -941,4 +946,24 @@ fn notes(base: &Model) -> String {
         "\nSee it roll out:\n  kubectl -n {{ .Release.Namespace }} get deployments,statefulsets,cronjobs,jobs\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_printed_by_several_groups_has_one_header_and_their_objects_in_order() {
+        let h = template_header();
+        let printed = vec![
+            ("b.yaml".to_string(), format!("{h}---\nb: 1\n")),
+            ("a.yaml".to_string(), format!("{h}---\na: 1\n")),
+            ("b.yaml".to_string(), format!("{h}---\nb: 2\n")),
+        ];
+        let files = template_files(printed);
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a.yaml", "b.yaml"]);
+        assert_eq!(files["b.yaml"], format!("{h}---\nb: 1\n---\nb: 2\n"));
+        assert_eq!(files["a.yaml"], format!("{h}---\na: 1\n"));
+    }
 }
