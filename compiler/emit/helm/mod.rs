@@ -77,11 +77,11 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // cores: a group is lowered in every sample, objects equal in several samples are
     // compared as typed objects and turned into values once, and the samples of each
     // object are merged into its template.
-    let regimes: Vec<_> = MESHES
+    let samples: Vec<_> = MESHES
         .iter()
         .flat_map(|mesh| REGIMES.iter().map(|r| (*mesh, *r)))
         .collect();
-    let models: Vec<Model> = crate::par::each(&regimes, |(mesh, r)| sampler.model(*mesh, *r));
+    let models: Vec<Model> = crate::par::each(&samples, |(mesh, r)| sampler.model(*mesh, *r));
     let cxs: Vec<l::Cx> = crate::par::each(&models, l::Cx::new);
     let extra = Additions {
         chart: &chart_marker,
@@ -363,8 +363,7 @@ fn templates_of(
         }
         let bit = tmpl::sample_bit(i / REGIMES.len(), i % REGIMES.len());
         for o in &g.objects {
-            let (api, kind) = o.type_meta();
-            let id = (g.file.clone(), format!("{api} {kind} {}", o.name()));
+            let id = (g.file.clone(), object_key(o));
             let f = forms.entry(id.clone()).or_insert_with(|| {
                 order.push(id.clone());
                 Vec::new()
@@ -545,8 +544,7 @@ impl<'m> EnvCheck<'m> {
         if let Some(g) = crate::ir::lower_source(&self.cx, src) {
             for (oi, o) in g.objects.iter().enumerate() {
                 let at = (pos, oi, String::new());
-                let (api, kind) = o.type_meta();
-                let k = format!("{api} {kind} {}", o.name());
+                let k = object_key(o);
                 let Some(ts) = by_key.get(&k) else {
                     out.push((
                         at,
@@ -600,6 +598,12 @@ impl<'m> EnvCheck<'m> {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
+}
+
+/// What an object is known by in the chart: `apiVersion kind name`.
+fn object_key(o: &crate::ir::Object) -> String {
+    let (api, kind) = o.type_meta();
+    format!("{api} {kind} {}", o.name())
 }
 
 /// The first difference of an environment's object and the chart's, in words.

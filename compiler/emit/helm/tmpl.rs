@@ -503,21 +503,13 @@ impl Ctx<'_> {
                 }
                 at.next().is_none()
             }
-            Node::Knob(Knob::Value { path, int }) => match (self.lookup(path), raw) {
-                (Some(Value::Number(v)), Some(Value::String(r))) if !int => {
-                    // The text of the number, as the template writes it.
-                    let text = v.to_string();
-                    text == *r
-                }
-                (Some(Value::Number(_)), _) if !int => false,
-                (v, r) => v == r,
-            },
+            Node::Knob(k) => self.knob(k).as_ref() == raw,
             Node::Yaml(path) => self.lookup(path) == raw,
             Node::Choice(branches) => match branches.iter().find(|(c, _)| self.holds(c)) {
                 Some((_, n)) => self.renders(n, raw),
                 None => raw.is_none(),
             },
-            Node::Knob(_) | Node::Text(_) => self.eval(n).as_ref() == raw,
+            Node::Text(_) => self.eval(n).as_ref() == raw,
         }
     }
 
