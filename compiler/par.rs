@@ -1,12 +1,18 @@
 //! Data parallelism for the phases that work item by item (parsing declarations,
-//! checking declarations): the items are split into contiguous runs, one per core, and
-//! the results come back in item order, so output does not depend on the thread count.
+//! checking declarations): the items are split into contiguous runs, a few per core,
+//! which the threads take in turn as each finishes its last, so that one slow run does
+//! not leave the other cores idle; the results come back in item order, so output does
+//! not depend on the thread count.
 
 use std::num::NonZeroUsize;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Below this many items, work stays on the calling thread.
 const MIN_PARALLEL: usize = 64;
+
+/// How many runs each thread gets on average: enough for the threads to even out runs
+/// of unequal cost, few enough that each run's fixed costs stay small.
+const RUNS_PER_THREAD: usize = 4;
 
 /// How many threads to use: the cores available, or `SORCHAC_THREADS` when set (read
 /// once per process).
@@ -26,6 +32,11 @@ pub fn threads() -> usize {
     })
 }
 
+/// The length of the runs `len` items are split into on `n` threads.
+fn run_len(len: usize, n: usize) -> usize {
+    len.div_ceil(n * RUNS_PER_THREAD).max(1)
+}
+
 /// Applies `f` to contiguous runs of `items` on several threads and returns the
 /// results of the runs in order. `f` sees each run with the index of its first item.
 pub fn runs<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
@@ -33,7 +44,7 @@ pub fn runs<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) 
     if n <= 1 || items.len() < MIN_PARALLEL {
         return vec![f(0, items)];
     }
-    let size = items.len().div_ceil(n);
+    let size = run_len(items.len(), n);
     on_threads(items.chunks(size), size, &f)
 }
 
@@ -46,51 +57,64 @@ pub fn runs_mut<T: Send, R: Send>(
     if n <= 1 || items.len() < MIN_PARALLEL {
         return vec![f(0, items)];
     }
-    let size = items.len().div_ceil(n);
+    let size = run_len(items.len(), n);
     on_threads(items.chunks_mut(size), size, &f)
 }
 
 /// Applies `f` to each of a few heavy items (environments, say) on several threads,
-/// however few they are; results in order.
+/// however few they are, each thread taking the next item when it is done with one;
+/// results in order.
 pub fn each<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
-    let n = threads();
-    if n <= 1 || items.len() <= 1 {
+    if threads() <= 1 || items.len() <= 1 {
         return items.iter().map(f).collect();
     }
-    let size = items.len().div_ceil(n);
-    let runs = on_threads(items.chunks(size), size, &|_, run: &'a [T]| {
-        run.iter().map(&f).collect::<Vec<R>>()
-    });
-    runs.into_iter().flatten().collect()
+    on_threads(items.iter(), 1, &|_, item: &'a T| f(item))
 }
 
-/// Runs `f` on every run, the last on the calling thread and each other on a thread of
-/// its own; results in order.
+/// Like `each`, with the items moved into `f`.
+pub fn each_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if threads() <= 1 || items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    on_threads(items.into_iter(), 1, &|_, item: T| f(item))
+}
+
+/// Runs `f` on every run on up to `threads()` threads, the calling thread among them,
+/// each taking the next run not yet taken; results in run order.
 fn on_threads<C: Send, R: Send>(
     runs: impl Iterator<Item = C>,
     size: usize,
     f: &(impl Fn(usize, C) -> R + Sync),
 ) -> Vec<R> {
-    let mut runs: Vec<(usize, C)> = runs.enumerate().map(|(i, run)| (i * size, run)).collect();
-    let Some((at, last)) = runs.pop() else {
-        return Vec::new();
+    let runs: Vec<(usize, C)> = runs.enumerate().map(|(i, run)| (i * size, run)).collect();
+    let count = runs.len();
+    let queue = Mutex::new(runs.into_iter());
+    // A run is taken under the lock and worked on outside it; a thread that panics
+    // does so outside the lock, so the queue is never left poisoned midway.
+    let next = || match queue.lock() {
+        Ok(mut q) => q.next(),
+        Err(poisoned) => poisoned.into_inner().next(),
     };
-    std::thread::scope(|s| {
-        let handles: Vec<_> = runs
-            .into_iter()
-            .map(|(start, run)| s.spawn(move || f(start, run)))
-            .collect();
-        let last = f(at, last);
-        let mut out: Vec<R> = handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
+    let work = || {
+        let mut done = Vec::new();
+        while let Some((start, run)) = next() {
+            done.push((start, f(start, run)));
+        }
+        done
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads().min(count)).map(|_| s.spawn(work)).collect();
+        let mut done = work();
+        for h in helpers {
+            match h.join() {
+                Ok(d) => done.extend(d),
                 Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect();
-        out.push(last);
-        out
-    })
+            }
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(start, _)| *start);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Drops `items` on all cores (large trees of small allocations take a while to free).
@@ -116,5 +140,27 @@ mod tests {
         let mut sorted = starts.clone();
         sorted.sort_unstable();
         assert_eq!(starts, sorted);
+    }
+
+    #[test]
+    fn every_item_is_in_exactly_one_run_in_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        let runs = runs(&items, |start, run| {
+            assert_eq!(run.first(), Some(&start));
+            run.to_vec()
+        });
+        assert_eq!(runs.concat(), items);
+    }
+
+    #[test]
+    fn results_keep_their_order_whichever_finishes_first() {
+        // The first items are the slowest: the threads take the later ones meanwhile.
+        let items: Vec<u64> = vec![40, 30, 20, 10, 0, 0, 0, 0];
+        let out = each_owned(items.clone(), |ms| {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            ms
+        });
+        assert_eq!(out, items);
+        assert_eq!(each(&items, |ms| *ms), items);
     }
 }

@@ -104,27 +104,35 @@ pub fn check_reusing(
         base.env = "default".to_string();
         vec![base.clone()]
     } else {
-        // Environments are independent of each other: checked on all cores, their
-        // findings merged in order.
-        let indexed: Vec<(usize, &REnv)> = p.envs.iter().enumerate().collect();
-        let checked = crate::par::each(&indexed, |&(i, e)| {
-            let mut env_diags = Diagnostics::new();
-            let mut env_refs = Vec::new();
-            let prev = |id: DeclId| reuse.and_then(|r| r.take_env(i, id));
-            let (m, kept) = check_env(
-                p,
-                e,
-                &tables,
-                &platform,
-                &results,
-                &base,
-                &names,
-                &mut env_diags,
-                &mut env_refs,
-                &prev,
-                keep,
-            );
-            (m, kept, env_diags, env_refs)
+        // Environments are independent of each other: what each re-checks is checked
+        // on all cores in one pass (an environment re-checks a fifth of a program, say,
+        // too little to keep the cores busy alone), then each is assembled.
+        let plans: Vec<EnvPlan> = p
+            .envs
+            .iter()
+            .map(|e| plan_env(p, e, &tables, &platform, &results))
+            .collect();
+        let jobs: Vec<(usize, DeclId)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(i, plan)| plan.ids.iter().map(move |id| (i, *id)))
+            .collect();
+        let mut entries = check_each(&jobs, |&(i, id)| {
+            reuse.and_then(|r| r.take_env(i, id)).unwrap_or_else(|| {
+                let plan = &plans[i];
+                fresh_entry(&plan.view, &plan.tables, &plan.platform, id)
+            })
+        })
+        .into_iter();
+        let plans: Vec<(EnvPlan, Vec<Entry>)> = plans
+            .into_iter()
+            .map(|plan| {
+                let own = entries.by_ref().take(plan.ids.len()).collect();
+                (plan, own)
+            })
+            .collect();
+        let checked = crate::par::each_owned(plans, |(plan, own)| {
+            finish_env(plan, own, &results, &base, &names, keep)
         });
         let mut envs = Vec::with_capacity(checked.len());
         for ((m, kept, env_diags, env_refs), e) in checked.into_iter().zip(&p.envs) {
@@ -194,20 +202,27 @@ fn settle(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_env(
-    p: &Program,
-    e: &REnv,
+/// What an environment re-checks, and with what: its declarations (the patched ones in
+/// place of the base's), their tables and its platform.
+struct EnvPlan<'p> {
+    name: &'p str,
+    view: View<'p>,
+    tables: Tables,
+    platform: model::Platform,
+    /// The declarations to check again, in order.
+    ids: Vec<DeclId>,
+    /// What checking the platform again found, when the environment patches it.
+    diags: Diagnostics,
+    refs: Vec<Reference>,
+}
+
+fn plan_env<'p>(
+    p: &'p Program,
+    e: &'p REnv,
     base_tables: &Tables,
     base_platform: &model::Platform,
     base: &[Arc<Result>],
-    base_model: &Model,
-    names: &Arc<Vec<String>>,
-    diags: &mut Diagnostics,
-    refs: &mut Vec<Reference>,
-    prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
-    keep: bool,
-) -> (Model, Vec<Option<Entry>>) {
+) -> EnvPlan<'p> {
     let mut decls: Vec<_> = p.decls.iter().collect();
     let patched: BTreeSet<DeclId> = e.patched.iter().map(|(id, _)| *id).collect();
     for (id, d) in &e.patched {
@@ -224,26 +239,67 @@ fn check_env(
         .collect();
     let mut tables = base_tables.clone();
     tables.update(&patch);
+    let mut diags = Diagnostics::new();
+    let mut refs = Vec::new();
     let platform = match p.platform {
-        Some(id) if patched.contains(&id) => platform_of(&view, &tables, diags, refs),
+        Some(id) if patched.contains(&id) => platform_of(&view, &tables, &mut diags, &mut refs),
         _ => base_platform.clone(),
     };
     // What the overrides can change: the patched declarations, those that refer to one
     // whose outside changed, and every workload when the image registry changes.
     let registry_changed = platform.registry != base_platform.registry;
-    let recheck = |id: DeclId| {
-        patched.contains(&id)
-            || base[id.0 as usize].deps.iter().any(|d| changed.contains(d))
-            || (registry_changed && view.decl(id).kind.is_workload())
-    };
-    let ids: Vec<DeclId> = p.decl_ids().filter(|id| recheck(*id)).collect();
-    let entries = check_decls(&view, &tables, &platform, &ids, prev);
+    let ids: Vec<DeclId> = p
+        .decl_ids()
+        .filter(|&id| {
+            patched.contains(&id)
+                || base[id.0 as usize].deps.iter().any(|d| changed.contains(d))
+                || (registry_changed && view.decl(id).kind.is_workload())
+        })
+        .collect();
+    EnvPlan {
+        name: &e.name.name,
+        view,
+        tables,
+        platform,
+        ids,
+        diags,
+        refs,
+    }
+}
+
+/// An environment's model from its re-checked declarations (`entries`, in the order
+/// of `plan.ids`) and the base's for the rest, with its diagnostics and references and
+/// (with `keep`) its entries for the next check.
+fn finish_env(
+    plan: EnvPlan,
+    entries: Vec<Entry>,
+    base: &[Arc<Result>],
+    base_model: &Model,
+    names: &Arc<Vec<String>>,
+    keep: bool,
+) -> (Model, Vec<Option<Entry>>, Diagnostics, Vec<Reference>) {
+    let EnvPlan {
+        name,
+        view,
+        platform,
+        ids,
+        mut diags,
+        mut refs,
+        ..
+    } = plan;
     let mut kept = Vec::new();
-    let fresh = settle(entries, diags, refs, keep.then_some(&mut kept), &ids);
+    let fresh = settle(
+        entries,
+        &mut diags,
+        &mut refs,
+        keep.then_some(&mut kept),
+        &ids,
+    );
     // The environment's declarations: the ones checked here, the base's for the rest.
     let mut fresh = fresh.iter();
     let mut next = ids.iter().copied().peekable();
-    let results: Vec<&Result> = p
+    let results: Vec<&Result> = view
+        .program
         .decl_ids()
         .zip(base)
         .map(|(id, b)| match next.next_if_eq(&id) {
@@ -251,17 +307,15 @@ fn check_env(
             None => &**b,
         })
         .collect();
-    (
-        assemble(
-            &e.name.name,
-            platform,
-            results.into_iter(),
-            names,
-            Some(base_model),
-            diags,
-        ),
-        kept,
-    )
+    let model = assemble(
+        name,
+        platform,
+        results.into_iter(),
+        names,
+        Some(base_model),
+        &mut diags,
+    );
+    (model, kept, diags, refs)
 }
 
 fn assemble<'r>(
@@ -305,23 +359,27 @@ fn check_decls(
     ids: &[DeclId],
     prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
 ) -> Vec<Entry> {
-    let runs = crate::par::runs(ids, |_, run| {
-        run.iter()
-            .map(|id| {
-                prev(*id).unwrap_or_else(|| {
-                    let mut d = Diagnostics::new();
-                    let mut refs = Vec::new();
-                    let result = check_decl(view, tables, platform, *id, &mut d, &mut refs);
-                    Entry {
-                        result: Arc::new(result),
-                        diags: d.into_sorted(),
-                        refs,
-                    }
-                })
-            })
-            .collect::<Vec<_>>()
-    });
+    check_each(ids, |&id| {
+        prev(id).unwrap_or_else(|| fresh_entry(view, tables, platform, id))
+    })
+}
+
+/// Applies `f` to every job on several threads; entries come back in job order.
+fn check_each<J: Sync>(jobs: &[J], f: impl Fn(&J) -> Entry + Sync) -> Vec<Entry> {
+    let runs = crate::par::runs(jobs, |_, run| run.iter().map(&f).collect::<Vec<_>>());
     runs.into_iter().flatten().collect()
+}
+
+/// Checks one declaration afresh.
+fn fresh_entry(view: &View, tables: &Tables, platform: &model::Platform, id: DeclId) -> Entry {
+    let mut d = Diagnostics::new();
+    let mut refs = Vec::new();
+    let result = check_decl(view, tables, platform, id, &mut d, &mut refs);
+    Entry {
+        result: Arc::new(result),
+        diags: d.into_sorted(),
+        refs,
+    }
 }
 
 fn check_decl(
