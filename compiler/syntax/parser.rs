@@ -401,6 +401,47 @@ impl Builder<'_> {
         }
     }
 
+    /// A reference: its path's names, then its arguments when it is a call.
+    fn reference(&mut self, p: Pair<Rule>) -> ExprKind {
+        let mut segments = Vec::new();
+        let mut call_args = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => segments.push(self.ident(q)),
+                _ => call_args = Some(q),
+            }
+        }
+        let span = match (segments.first(), segments.last()) {
+            (Some(first), Some(last)) => first.span.to(last.span),
+            _ => Span::new(self.source, self.base, self.base),
+        };
+        let path = Path { segments, span };
+        let Some(call_args) = call_args else {
+            return ExprKind::Ref(path);
+        };
+        let name = match path.segments.as_slice() {
+            [one] => one.clone(),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::SYNTAX,
+                        path.span,
+                        format!("`{}` cannot be called", path.dotted()),
+                    )
+                    .with_help(
+                        "only the built-in functions can be called: `http(…)`, `vault(…)`, `file(…)`, …",
+                    ),
+                );
+                Ident {
+                    name: path.dotted(),
+                    span: path.span,
+                }
+            }
+        };
+        let args = self.call_args(call_args);
+        ExprKind::Call { name, args }
+    }
+
     fn block(&mut self, p: Pair<Rule>) -> Block {
         let span = self.span(&p);
         let mut entries = Vec::new();
@@ -417,17 +458,21 @@ impl Builder<'_> {
     fn entry(&mut self, p: Pair<Rule>) -> Option<Entry> {
         let span = self.span(&p);
         let mut docs = Vec::new();
-        let mut body = None;
-        for q in p.into_inner() {
-            if q.as_rule() == Rule::doc {
-                docs.push(q);
-            } else {
-                body = Some(q);
+        let mut parts = p.into_inner();
+        let body = loop {
+            let q = parts.next()?;
+            if q.as_rule() != Rule::doc {
+                break q;
             }
-        }
+            docs.push(q);
+        };
         let doc = join_docs(docs);
-        let body = body?;
         let rule = body.as_rule();
+        // A keyed entry's parts are the entry's own; the others are rules of their own.
+        if rule == Rule::key {
+            let kind = self.keyed(body, parts)?;
+            return Some(Entry { doc, kind, span });
+        }
         let mut rest = body.into_inner().filter(|q| !is_punct(q.as_rule()));
         let kind = match rule {
             Rule::route => {
@@ -455,65 +500,72 @@ impl Builder<'_> {
                 let default = rest.next().map(|e| self.expr(e));
                 EntryKind::Param { name, ty, default }
             }
-            Rule::keyed => {
-                let key_pair = rest.next()?;
-                let mut next = rest.next()?;
-                if next.as_rule() == Rule::name {
-                    // A named entry: `port http = 8080 { … }` or `volume cache { … }`.
-                    let name = self.ident(next.into_inner().next()?);
-                    let key = self.key(key_pair);
-                    let key = match key.segments.as_slice() {
-                        [seg] if !seg.quoted => Ident {
-                            name: seg.name.clone(),
-                            span: seg.span,
-                        },
-                        _ => {
-                            self.diags.push(Diagnostic::new(
-                                Code::SYNTAX,
-                                key.span,
-                                "a named entry needs a plain key, like `port http = 8080`",
-                            ));
-                            return None;
-                        }
-                    };
-                    next = rest.next()?;
-                    if next.as_rule() == Rule::block {
-                        EntryKind::NamedBlock {
-                            key,
-                            name,
-                            block: self.block(next),
-                        }
-                    } else {
-                        let value = self.eq_value(next)?;
-                        let block = rest.next().map(|b| self.block(b));
-                        EntryKind::NamedField {
-                            key,
-                            name,
-                            value,
-                            block,
-                        }
-                    }
-                } else if next.as_rule() == Rule::block {
-                    let key = self.key(key_pair);
-                    EntryKind::Block {
-                        key,
-                        block: self.block(next),
-                    }
-                } else {
-                    EntryKind::Field {
-                        key: self.key(key_pair),
-                        value: self.eq_value(next)?,
-                    }
-                }
-            }
             _ => return None,
         };
         Some(Entry { doc, kind, span })
     }
 
+    /// A keyed entry from its key and the parts after it: `key = value`, `key { … }`,
+    /// `key NAME = value { … }` or `key NAME { … }`.
+    fn keyed<'i>(
+        &mut self,
+        key_pair: Pair<'i, Rule>,
+        mut rest: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Option<EntryKind> {
+        let mut next = rest.next()?;
+        let kind = if next.as_rule() == Rule::name {
+            // A named entry: `port http = 8080 { … }` or `volume cache { … }`.
+            let name = self.ident(next.into_inner().next()?);
+            let key = self.key(key_pair);
+            let key = match key.segments.as_slice() {
+                [seg] if !seg.quoted => Ident {
+                    name: seg.name.clone(),
+                    span: seg.span,
+                },
+                _ => {
+                    self.diags.push(Diagnostic::new(
+                        Code::SYNTAX,
+                        key.span,
+                        "a named entry needs a plain key, like `port http = 8080`",
+                    ));
+                    return None;
+                }
+            };
+            next = rest.next()?;
+            if next.as_rule() == Rule::block {
+                EntryKind::NamedBlock {
+                    key,
+                    name,
+                    block: self.block(next),
+                }
+            } else {
+                let value = self.eq_value(next)?;
+                let block = rest.next().map(|b| self.block(b));
+                EntryKind::NamedField {
+                    key,
+                    name,
+                    value,
+                    block,
+                }
+            }
+        } else if next.as_rule() == Rule::block {
+            let key = self.key(key_pair);
+            EntryKind::Block {
+                key,
+                block: self.block(next),
+            }
+        } else {
+            EntryKind::Field {
+                key: self.key(key_pair),
+                value: self.eq_value(next)?,
+            }
+        };
+        Some(kind)
+    }
+
     /// `= value`: the expression inside.
     fn eq_value(&mut self, p: Pair<Rule>) -> Option<Expr> {
-        let value = p.into_inner().find(|q| q.as_rule() == Rule::value)?;
+        let value = p.into_inner().next()?;
         let e = value.into_inner().next()?;
         Some(self.expr(e))
     }
@@ -612,40 +664,7 @@ impl Builder<'_> {
                     .map(|q| self.expr(q))
                     .collect(),
             ),
-            Rule::reference => {
-                let mut it = inner.into_inner();
-                let path = match it.next() {
-                    Some(p) => self.path(p),
-                    None => Path {
-                        segments: Vec::new(),
-                        span,
-                    },
-                };
-                match it.next() {
-                    None => ExprKind::Ref(path),
-                    Some(call_args) => {
-                        let name = match path.segments.as_slice() {
-                            [one] => one.clone(),
-                            _ => {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::SYNTAX,
-                                        path.span,
-                                        format!("`{}` cannot be called", path.dotted()),
-                                    )
-                                    .with_help("only the built-in functions can be called: `http(…)`, `vault(…)`, `file(…)`, …"),
-                                );
-                                Ident {
-                                    name: path.dotted(),
-                                    span: path.span,
-                                }
-                            }
-                        };
-                        let args = self.call_args(call_args);
-                        ExprKind::Call { name, args }
-                    }
-                }
-            }
+            Rule::reference => self.reference(inner),
             _ => ExprKind::List(Vec::new()),
         };
         Expr { kind, span }
@@ -676,15 +695,9 @@ impl Builder<'_> {
 
     fn string(&mut self, p: Pair<Rule>) -> StrLit {
         let span = self.span(&p);
-        let Some(inner) = p.into_inner().next() else {
-            return StrLit {
-                parts: Vec::new(),
-                span,
-            };
-        };
-        let triple = inner.as_rule() == Rule::triple;
+        let triple = p.as_str().starts_with("\"\"\"");
         let mut parts: Vec<StrPart> = Vec::new();
-        for q in inner.into_inner() {
+        for q in p.into_inner() {
             let qspan = self.span(&q);
             match q.as_rule() {
                 Rule::chars | Rule::triple_chars => push_text(&mut parts, q.as_str(), qspan),
@@ -881,7 +894,6 @@ fn words(r: Rule) -> Option<&'static str> {
         | Rule::route
         | Rule::mount
         | Rule::param
-        | Rule::keyed
         | Rule::key
         | Rule::kw_route
         | Rule::kw_mount
@@ -896,9 +908,7 @@ fn words(r: Rule) -> Option<&'static str> {
         | Rule::list
         | Rule::reference
         | Rule::path
-        | Rule::string
-        | Rule::single
-        | Rule::triple => "a value",
+        | Rule::string => "a value",
         Rule::chars | Rule::escape | Rule::interp => "the closing `\"`",
         Rule::triple_chars => "the closing `\"\"\"`",
         Rule::ident | Rule::name => "a name",
@@ -909,7 +919,7 @@ fn words(r: Rule) -> Option<&'static str> {
         Rule::kw_for => "`for`",
         Rule::kw_at => "`at`",
         Rule::arrow => "`->`",
-        Rule::eq => "`=`",
+        Rule::eq | Rule::eq_value => "`=`",
         Rule::colon => "`:`",
         Rule::comma => "`,`",
         Rule::lbracket => "`[`",
