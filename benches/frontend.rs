@@ -21,20 +21,17 @@ fn check(text: &str) -> sorchac::Compilation {
     sorchac::compile("platform.sorcha", &loader).unwrap()
 }
 
-/// check, lower and emit every environment: (objects, bytes).
+/// check, lower and emit every environment as `sorchac build` does (one group at a
+/// time): (objects, bytes).
 fn build(text: &str) -> (usize, usize) {
     let c = check(text);
     assert!(!c.has_errors());
     let mut objects = 0;
     let mut bytes = 0;
     for m in &c.checked.envs {
-        let o = sorchac::ir::lower(m);
-        objects += o.len();
-        bytes += sorchac::emit::raw::files(&o)
-            .unwrap()
-            .iter()
-            .map(|f| f.bytes.len())
-            .sum::<usize>();
+        let (files, n) = sorchac::emit::raw::files_of(m).unwrap();
+        objects += n;
+        bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
     }
     (objects, bytes)
 }

@@ -75,3 +75,24 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
     assert_eq!(one, build("2"));
     assert_eq!(one, build("5"));
 }
+
+#[test]
+fn group_by_group_lowering_gives_the_same_files() {
+    // `sorchac build` lowers and prints one group at a time when it makes no overlay;
+    // it must write what the environment's objects print to, whatever the program.
+    let synthetic = common::compile_text(&sorchac::synth::platform(80));
+    let mut programs: Vec<sorchac::Compilation> = common::programs()
+        .iter()
+        .map(|p| common::compile_path(p))
+        .collect();
+    programs.push(synthetic);
+    for c in &programs {
+        assert!(!c.has_errors(), "{}", common::rendered(c));
+        for m in &c.checked.envs {
+            let objects = sorchac::ir::lower(m);
+            let (files, count) = sorchac::emit::raw::files_of(m).unwrap();
+            assert_eq!(count, objects.len(), "objects of `{}`", m.env);
+            assert_eq!(files, sorchac::emit::raw::files(&objects).unwrap());
+        }
+    }
+}

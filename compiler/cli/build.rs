@@ -110,7 +110,23 @@ pub fn run(o: &Options) -> u8 {
     let mut objects = 0;
     let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
     let mut raw_files = Vec::new();
-    let lowering = raw || kustomize.is_some();
+    // Without an overlay to make, nothing needs an environment's objects together:
+    // each group is lowered, printed and dropped.
+    if raw && kustomize.is_none() {
+        for m in &models {
+            match emit::raw::files_of(m) {
+                Ok((f, n)) => {
+                    objects += n;
+                    raw_files.extend(f);
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_ERRORS;
+                }
+            }
+        }
+    }
+    let lowering = kustomize.is_some();
     for m in models.iter().filter(|_| lowering) {
         let objs = crate::ir::lower(m);
         if raw {
