@@ -90,9 +90,34 @@ pub fn run(o: &Options) -> u8 {
             }
         },
     };
+    // Output goes to disk as it is made, staged beside its target and swapped in at
+    // the end (or, with `--check`, is kept to be compared with what is there).
+    let mut sink = if o.check {
+        Sink::Keep(Vec::new())
+    } else {
+        match write::Staged::new(Path::new(o.out)) {
+            Ok(s) => Sink::Stage(s),
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", o.out);
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let cannot_write = |tree: &str, e: std::io::Error| {
+        eprintln!("error: cannot write `{}/{tree}`: {e}", o.out);
+        EXIT_USAGE
+    };
+    let mut trees: Vec<String> = Vec::new();
     // Each environment is lowered once and dropped when its raw files and its overlay
     // are made, so no more than one is held at a time.
     let raw = matches!(o.target, Target::Raw | Target::All);
+    let raw_tree = match o.env {
+        Some(env) => format!("raw/{env}"),
+        None => "raw".to_string(),
+    };
+    if raw {
+        trees.push(raw_tree.clone());
+    }
     let mut kustomize = None;
     if matches!(o.target, Target::Kustomize | Target::All) {
         let base = emit::kustomize::Built {
@@ -108,21 +133,22 @@ pub fn run(o: &Options) -> u8 {
         }
     }
     let mut objects = 0;
-    let mut outputs: Vec<(String, Vec<OutFile>, Vec<String>)> = Vec::new();
-    let mut raw_files = Vec::new();
     // Without an overlay to make, nothing needs an environment's objects together:
     // each group is lowered, printed and dropped.
     if raw && kustomize.is_none() {
         for m in &models {
-            match emit::raw::files_of(m) {
+            let files = match emit::raw::files_of(m) {
                 Ok((f, n)) => {
                     objects += n;
-                    raw_files.extend(f);
+                    f
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
                     return EXIT_ERRORS;
                 }
+            };
+            if let Err(e) = sink.put(&raw_tree, files) {
+                return cannot_write(&raw_tree, e);
             }
         }
     }
@@ -131,12 +157,15 @@ pub fn run(o: &Options) -> u8 {
         let objs = crate::ir::lower(m);
         if raw {
             objects += objs.len();
-            match emit::raw::files(&objs) {
-                Ok(f) => raw_files.extend(f),
+            let files = match emit::raw::files(&objs) {
+                Ok(f) => f,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return EXIT_ERRORS;
                 }
+            };
+            if let Err(e) = sink.put(&raw_tree, files) {
+                return cannot_write(&raw_tree, e);
             }
         }
         if let Some(k) = kustomize.as_mut() {
@@ -150,58 +179,67 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     }
-    if raw {
-        let subtree = match o.env {
-            Some(env) => format!("raw/{env}"),
-            None => "raw".to_string(),
-        };
-        outputs.push((subtree, raw_files, Vec::new()));
-    }
     if let Some(k) = kustomize {
         let tree = k.finish();
-        outputs.push((emit::kustomize::ROOT.to_string(), tree.files, tree.keep));
+        let path = emit::kustomize::ROOT.to_string();
+        if let Err(e) = sink
+            .put(&path, tree.files)
+            .and_then(|()| sink.keep(&path, tree.keep))
+        {
+            return cannot_write(&path, e);
+        }
+        trees.push(path);
     }
     if matches!(o.target, Target::Helm | Target::All) {
+        let path = emit::helm::root(&c.checked.base);
         match emit::helm::files(&c.checked.base, &models) {
-            Ok(files) => outputs.push((emit::helm::root(&c.checked.base), files, Vec::new())),
+            Ok(files) => {
+                if let Err(e) = sink.put(&path, files) {
+                    return cannot_write(&path, e);
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
         }
+        trees.push(path);
     }
-    let trees: Vec<write::Subtree> = outputs
-        .iter()
-        .map(|(path, files, keep)| write::Subtree { path, files, keep })
-        .collect();
-    if o.check {
-        let stale = write::stale(Path::new(o.out), &trees);
-        let mut out = std::io::stdout().lock();
-        for s in &stale {
-            let _ = writeln!(out, "{s}");
+    let sizes: Vec<(usize, usize)> = trees.iter().map(|t| sink.size(t)).collect();
+    match sink {
+        Sink::Keep(kept) => {
+            let subtrees: Vec<write::Subtree> = kept
+                .iter()
+                .map(|(path, files, keep)| write::Subtree { path, files, keep })
+                .collect();
+            let stale = write::stale(Path::new(o.out), &subtrees);
+            let mut out = std::io::stdout().lock();
+            for s in &stale {
+                let _ = writeln!(out, "{s}");
+            }
+            if !stale.is_empty() {
+                eprintln!(
+                    "error: {} file(s) in `{}` differ from what the program compiles to; build again and commit the output",
+                    stale.len(),
+                    o.out
+                );
+                return EXIT_ERRORS;
+            }
+            return EXIT_OK;
         }
-        if !stale.is_empty() {
-            eprintln!(
-                "error: {} file(s) in `{}` differ from what the program compiles to; build again and commit the output",
-                stale.len(),
-                o.out
-            );
-            return EXIT_ERRORS;
+        Sink::Stage(staged) => {
+            if let Err(e) = staged.commit() {
+                eprintln!(
+                    "error: cannot write `{}/{}`: {e}",
+                    o.out,
+                    trees.join("`, `")
+                );
+                return EXIT_USAGE;
+            }
         }
-        return EXIT_OK;
-    }
-    if let Err(e) = write::replace_trees(Path::new(o.out), &trees) {
-        let names: Vec<&str> = outputs.iter().map(|(p, ..)| p.as_str()).collect();
-        eprintln!(
-            "error: cannot write `{}/{}`: {e}",
-            o.out,
-            names.join("`, `")
-        );
-        return EXIT_USAGE;
     }
     let mut err = std::io::stderr();
-    for (path, files, _) in &outputs {
-        let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+    for (path, (files, bytes)) in trees.iter().zip(sizes) {
         let what = if path.starts_with("helm") {
             format!(
                 "a chart and {} values file{}",
@@ -223,14 +261,72 @@ pub fn run(o: &Options) -> u8 {
         };
         let _ = writeln!(
             err,
-            "wrote {}/{path}: {what}, {} files, {bytes} bytes",
-            o.out,
-            files.len()
+            "wrote {}/{path}: {what}, {files} files, {bytes} bytes",
+            o.out
         );
     }
-    // The process ends now: freeing the program and its output piece by piece would
-    // take longer than writing them did, so they are left for the exit to reclaim.
-    std::mem::forget(outputs);
+    // The process ends now: freeing the program piece by piece would take longer than
+    // writing its output did, so it is left for the exit to reclaim.
     std::mem::forget(c);
     EXIT_OK
+}
+
+/// Where output goes as it is made.
+enum Sink {
+    /// To disk, staged beside its target until the build is done.
+    Stage(write::Staged),
+    /// Kept whole, by tree, to be compared with what is on disk (`--check`).
+    Keep(Vec<(String, Vec<OutFile>, Vec<String>)>),
+}
+
+impl Sink {
+    /// Adds files of the tree at `tree`.
+    fn put(&mut self, tree: &str, files: Vec<OutFile>) -> std::io::Result<()> {
+        match self {
+            Sink::Stage(s) => s.write(tree, &files),
+            Sink::Keep(kept) => {
+                Self::kept(kept, tree).1.extend(files);
+                Ok(())
+            }
+        }
+    }
+
+    /// Names the operator's files inside the tree at `tree`, carried over from the tree
+    /// being replaced.
+    fn keep(&mut self, tree: &str, keep: Vec<String>) -> std::io::Result<()> {
+        match self {
+            Sink::Stage(s) => s.keep(tree, &keep),
+            Sink::Keep(kept) => {
+                Self::kept(kept, tree).2.extend(keep);
+                Ok(())
+            }
+        }
+    }
+
+    /// How many files and bytes the tree at `tree` holds.
+    fn size(&self, tree: &str) -> (usize, usize) {
+        match self {
+            Sink::Stage(s) => s.size(tree),
+            Sink::Keep(kept) => kept
+                .iter()
+                .find(|(p, ..)| p == tree)
+                .map_or((0, 0), |(_, f, _)| {
+                    (f.len(), f.iter().map(|f| f.bytes.len()).sum())
+                }),
+        }
+    }
+
+    fn kept<'k>(
+        kept: &'k mut Vec<(String, Vec<OutFile>, Vec<String>)>,
+        tree: &str,
+    ) -> &'k mut (String, Vec<OutFile>, Vec<String>) {
+        let i = match kept.iter().position(|(p, ..)| p == tree) {
+            Some(i) => i,
+            None => {
+                kept.push((tree.to_string(), Vec::new(), Vec::new()));
+                kept.len() - 1
+            }
+        };
+        &mut kept[i]
+    }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::emit::OutFile;
 
-/// One directory of output to replace as a whole.
+/// One directory of output, whole, as `--check` compares it with what is on disk.
 pub struct Subtree<'a> {
     /// Its path under the output directory, like `raw` or `kustomize`.
     pub path: &'a str,
@@ -21,54 +21,135 @@ pub struct Subtree<'a> {
     pub keep: &'a [String],
 }
 
-/// Replaces several directories under `root`: every one is written in full beside its
-/// target first, and only then are they swapped in, so that a failure while writing
-/// leaves every earlier tree as it was.
-pub fn replace_trees(root: &Path, trees: &[Subtree]) -> io::Result<()> {
-    if root.exists() && !root.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("`{}` is a file, not a directory", root.display()),
-        ));
-    }
-    let stamp = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let mut staged: Vec<(PathBuf, PathBuf, PathBuf, String)> = Vec::new();
-    let mut result = Ok(());
-    for t in trees {
-        let target = root.join(t.path);
-        let parent = target.parent().unwrap_or(root).to_path_buf();
-        let leaf = target
-            .file_name()
-            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-        let staging = parent.join(format!(".{leaf}.sorchac-new-{stamp}"));
-        result = std::fs::create_dir_all(&parent)
-            .and_then(|()| write_all(&staging, t.path, t.files))
-            .and_then(|()| carry_over(root, &staging, t.path, t.keep));
-        staged.push((staging, target, parent, leaf));
-        if result.is_err() {
-            break;
+/// Output written as it is made: each tree's files go to a staging directory beside
+/// the tree as they come, so a build need not hold them all, and [`Staged::commit`]
+/// swaps every tree in at the end. Dropped without a commit (a later target failed),
+/// the staging directories are removed — and the output directory too when this
+/// build created it and it is empty — leaving the earlier output exactly as it was.
+pub struct Staged {
+    root: PathBuf,
+    stamp: String,
+    trees: Vec<StagedTree>,
+    /// The output directory did not exist before this build.
+    made_root: bool,
+}
+
+struct StagedTree {
+    /// Its path under the output directory, like `raw`.
+    path: String,
+    staging: PathBuf,
+    target: PathBuf,
+    parent: PathBuf,
+    leaf: String,
+    files: usize,
+    bytes: usize,
+}
+
+impl Staged {
+    /// Output under `root`, which must be a directory or not exist yet.
+    pub fn new(root: &Path) -> io::Result<Staged> {
+        if root.exists() && !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("`{}` is a file, not a directory", root.display()),
+            ));
         }
+        let stamp = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        Ok(Staged {
+            root: root.to_path_buf(),
+            stamp,
+            trees: Vec::new(),
+            made_root: !root.exists(),
+        })
     }
-    if result.is_ok() {
-        for (staging, target, parent, leaf) in &staged {
-            result = swap(staging, target, parent, leaf, &stamp);
+
+    /// The staged tree at `subtree`, begun (its directory made) the first time.
+    fn tree(&mut self, subtree: &str) -> io::Result<&mut StagedTree> {
+        let i = match self.trees.iter().position(|t| t.path == subtree) {
+            Some(i) => i,
+            None => {
+                let target = self.root.join(subtree);
+                let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+                let leaf = target
+                    .file_name()
+                    .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+                let staging = parent.join(format!(".{leaf}.sorchac-new-{}", self.stamp));
+                std::fs::create_dir_all(&parent)?;
+                self.trees.push(StagedTree {
+                    path: subtree.to_string(),
+                    staging,
+                    target,
+                    parent,
+                    leaf,
+                    files: 0,
+                    bytes: 0,
+                });
+                self.trees.len() - 1
+            }
+        };
+        let t = &mut self.trees[i];
+        std::fs::create_dir_all(&t.staging)?;
+        Ok(t)
+    }
+
+    /// Writes files of the tree at `subtree` (paths relative to the output directory).
+    pub fn write(&mut self, subtree: &str, files: &[OutFile]) -> io::Result<()> {
+        let t = self.tree(subtree)?;
+        write_all(&t.staging, subtree, files)?;
+        t.files += files.len();
+        t.bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
+        Ok(())
+    }
+
+    /// Carries the operator's files named in `keep` over from the tree being replaced.
+    pub fn keep(&mut self, subtree: &str, keep: &[String]) -> io::Result<()> {
+        let root = self.root.clone();
+        let t = self.tree(subtree)?;
+        carry_over(&root, &t.staging, subtree, keep)
+    }
+
+    /// How many files and bytes were written to the tree at `subtree`.
+    pub fn size(&self, subtree: &str) -> (usize, usize) {
+        self.trees
+            .iter()
+            .find(|t| t.path == subtree)
+            .map_or((0, 0), |t| (t.files, t.bytes))
+    }
+
+    /// Swaps every staged tree in place of its target.
+    pub fn commit(mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        for t in &self.trees {
+            result = swap(&t.staging, &t.target, &t.parent, &t.leaf, &self.stamp);
             if result.is_err() {
                 break;
             }
         }
+        if result.is_ok() {
+            self.made_root = false;
+        }
+        result
     }
-    for (staging, ..) in &staged {
-        if staging.exists() {
-            let _ = std::fs::remove_dir_all(staging);
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for t in &self.trees {
+            if t.staging.exists() {
+                let _ = std::fs::remove_dir_all(&t.staging);
+            }
+        }
+        if self.made_root {
+            // Only when empty: nothing of this build is left there.
+            let _ = std::fs::remove_dir(&self.root);
         }
     }
-    result
 }
 
 /// Copies the operator's files named in `keep` from the current tree into the staged one.
@@ -201,35 +282,41 @@ mod tests {
         }
     }
 
+    fn fresh(name: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("sorchac-write-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        root
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Writes `files` as the tree `raw` in one go.
+    fn replace(root: &Path, files: &[OutFile]) -> io::Result<()> {
+        let mut staged = Staged::new(root)?;
+        staged.write("raw", files)?;
+        staged.commit()
+    }
+
     #[test]
     fn a_write_that_fails_half_way_leaves_the_old_tree_and_no_staging() {
-        let root = std::env::temp_dir().join(format!("sorchac-write-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let root = fresh("half");
         let old = [file("raw/a.yaml", "old a\n"), file("raw/b.yaml", "old b\n")];
-        replace_trees(
-            &root,
-            &[Subtree {
-                path: "raw",
-                files: &old,
-                keep: &[],
-            }],
-        )
-        .unwrap();
+        replace(&root, &old).unwrap();
         // The second file cannot be written: a file of that name is also a directory.
         let new = [
             file("raw/a.yaml", "new a\n"),
             file("raw/a.yaml/x.yaml", "x\n"),
             file("raw/c.yaml", "new c\n"),
         ];
-        let r = replace_trees(
-            &root,
-            &[Subtree {
-                path: "raw",
-                files: &new,
-                keep: &[],
-            }],
-        );
-        assert!(r.is_err());
+        assert!(replace(&root, &new).is_err());
         assert_eq!(
             std::fs::read_to_string(root.join("raw/a.yaml")).unwrap(),
             "old a\n"
@@ -239,11 +326,58 @@ mod tests {
             "old b\n"
         );
         assert!(!root.join("raw/c.yaml").exists());
-        let entries: Vec<String> = std::fs::read_dir(&root)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(entries, vec!["raw".to_string()], "no staging left behind");
+        assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn trees_written_in_parts_are_swapped_in_whole_and_only_on_commit() {
+        let root = fresh("parts");
+        replace(&root, &[file("raw/old.yaml", "old\n")]).unwrap();
+        let mut staged = Staged::new(&root).unwrap();
+        staged
+            .write("raw", &[file("raw/dev/a.yaml", "a\n")])
+            .unwrap();
+        staged
+            .write("raw", &[file("raw/prod/a.yaml", "b\n")])
+            .unwrap();
+        staged
+            .write("helm", &[file("helm/Chart.yaml", "c\n")])
+            .unwrap();
+        assert_eq!(staged.size("raw"), (2, 4));
+        // Nothing of it shows before the commit.
+        assert!(root.join("raw/old.yaml").exists());
+        assert!(!root.join("helm").exists());
+        staged.commit().unwrap();
+        assert_eq!(entries(&root), vec!["helm", "raw"]);
+        assert_eq!(entries(&root.join("raw")), vec!["dev", "prod"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_build_abandoned_before_its_commit_leaves_nothing() {
+        // The output existed: it is left exactly as it was.
+        let root = fresh("abandoned");
+        replace(&root, &[file("raw/a.yaml", "old\n")]).unwrap();
+        let mut staged = Staged::new(&root).unwrap();
+        staged.write("raw", &[file("raw/a.yaml", "new\n")]).unwrap();
+        staged
+            .write("kustomize", &[file("kustomize/k.yaml", "k\n")])
+            .unwrap();
+        drop(staged);
+        assert_eq!(entries(&root), vec!["raw"]);
+        assert_eq!(
+            std::fs::read_to_string(root.join("raw/a.yaml")).unwrap(),
+            "old\n"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+
+        // It did not: it still does not.
+        let root = fresh("never");
+        let mut staged = Staged::new(&root).unwrap();
+        staged.write("raw", &[file("raw/a.yaml", "new\n")]).unwrap();
+        assert!(root.exists());
+        drop(staged);
+        assert!(!root.exists());
     }
 }
