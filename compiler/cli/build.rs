@@ -107,17 +107,11 @@ pub fn run(o: &Options) -> u8 {
         eprintln!("error: cannot write `{}/{tree}`: {e}", o.out);
         EXIT_USAGE
     };
-    let mut trees: Vec<String> = Vec::new();
-    // Each environment is lowered once and dropped when its raw files and its overlay
-    // are made, so no more than one is held at a time.
     let raw = matches!(o.target, Target::Raw | Target::All);
     let raw_tree = match o.env {
         Some(env) => format!("raw/{env}"),
         None => "raw".to_string(),
     };
-    if raw {
-        trees.push(raw_tree.clone());
-    }
     let mut kustomize = None;
     if matches!(o.target, Target::Kustomize | Target::All) {
         let base = emit::kustomize::Built {
@@ -152,23 +146,24 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     }
-    let lowering = kustomize.is_some();
-    for m in models.iter().filter(|_| lowering) {
-        let objs = crate::ir::lower(m);
-        if raw {
-            objects += objs.len();
-            let files = match emit::raw::files(&objs) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return EXIT_ERRORS;
+    // With an overlay to make, each environment is lowered once, whole, and dropped
+    // when its raw files and its overlay are made, so no more than one is held at a time.
+    if let Some(mut k) = kustomize {
+        for m in &models {
+            let objs = crate::ir::lower(m);
+            if raw {
+                objects += objs.len();
+                let files = match emit::raw::files(&objs) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return EXIT_ERRORS;
+                    }
+                };
+                if let Err(e) = sink.put(&raw_tree, files) {
+                    return cannot_write(&raw_tree, e);
                 }
-            };
-            if let Err(e) = sink.put(&raw_tree, files) {
-                return cannot_write(&raw_tree, e);
             }
-        }
-        if let Some(k) = kustomize.as_mut() {
             let env = emit::kustomize::Built {
                 model: m,
                 objects: objs,
@@ -178,8 +173,6 @@ pub fn run(o: &Options) -> u8 {
                 return EXIT_ERRORS;
             }
         }
-    }
-    if let Some(k) = kustomize {
         let tree = k.finish();
         let path = emit::kustomize::ROOT.to_string();
         if let Err(e) = sink
@@ -188,7 +181,6 @@ pub fn run(o: &Options) -> u8 {
         {
             return cannot_write(&path, e);
         }
-        trees.push(path);
     }
     if matches!(o.target, Target::Helm | Target::All) {
         let path = emit::helm::root(&c.checked.base);
@@ -203,9 +195,8 @@ pub fn run(o: &Options) -> u8 {
                 return EXIT_ERRORS;
             }
         }
-        trees.push(path);
     }
-    let sizes: Vec<(usize, usize)> = trees.iter().map(|t| sink.size(t)).collect();
+    let sizes = sink.sizes();
     match sink {
         Sink::Keep(kept) => {
             let subtrees: Vec<write::Subtree> = kept
@@ -229,6 +220,7 @@ pub fn run(o: &Options) -> u8 {
         }
         Sink::Stage(staged) => {
             if let Err(e) = staged.commit() {
+                let trees: Vec<&str> = sizes.iter().map(|(path, ..)| path.as_str()).collect();
                 eprintln!(
                     "error: cannot write `{}/{}`: {e}",
                     o.out,
@@ -239,7 +231,7 @@ pub fn run(o: &Options) -> u8 {
         }
     }
     let mut err = std::io::stderr();
-    for (path, (files, bytes)) in trees.iter().zip(sizes) {
+    for (path, files, bytes) in &sizes {
         let what = if path.starts_with("helm") {
             format!(
                 "a chart and {} values file{}",
@@ -303,16 +295,17 @@ impl Sink {
         }
     }
 
-    /// How many files and bytes the tree at `tree` holds.
-    fn size(&self, tree: &str) -> (usize, usize) {
+    /// Every tree in the order it was begun, with how many files and bytes it holds.
+    fn sizes(&self) -> Vec<(String, usize, usize)> {
         match self {
-            Sink::Stage(s) => s.size(tree),
+            Sink::Stage(s) => s.sizes(),
             Sink::Keep(kept) => kept
                 .iter()
-                .find(|(p, ..)| p == tree)
-                .map_or((0, 0), |(_, f, _)| {
-                    (f.len(), f.iter().map(|f| f.bytes.len()).sum())
-                }),
+                .map(|(path, files, _)| {
+                    let bytes = files.iter().map(|f| f.bytes.len()).sum();
+                    (path.clone(), files.len(), bytes)
+                })
+                .collect(),
         }
     }
 

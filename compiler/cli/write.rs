@@ -69,38 +69,35 @@ impl Staged {
         })
     }
 
-    /// The staged tree at `subtree`, begun (its directory made) the first time.
-    fn tree(&mut self, subtree: &str) -> io::Result<&mut StagedTree> {
-        let i = match self.trees.iter().position(|t| t.path == subtree) {
-            Some(i) => i,
-            None => {
-                let target = self.root.join(subtree);
-                let parent = target.parent().unwrap_or(&self.root).to_path_buf();
-                let leaf = target
-                    .file_name()
-                    .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-                let staging = parent.join(format!(".{leaf}.sorchac-new-{}", self.stamp));
-                std::fs::create_dir_all(&parent)?;
-                self.trees.push(StagedTree {
-                    path: subtree.to_string(),
-                    staging,
-                    target,
-                    parent,
-                    leaf,
-                    files: 0,
-                    bytes: 0,
-                });
-                self.trees.len() - 1
-            }
-        };
-        let t = &mut self.trees[i];
-        std::fs::create_dir_all(&t.staging)?;
-        Ok(t)
+    /// The place of the staged tree at `subtree` among the trees, begun (its staging
+    /// directory made) the first time.
+    fn tree(&mut self, subtree: &str) -> io::Result<usize> {
+        if let Some(i) = self.trees.iter().position(|t| t.path == subtree) {
+            return Ok(i);
+        }
+        let target = self.root.join(subtree);
+        let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+        let leaf = target
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        let staging = parent.join(format!(".{leaf}.sorchac-new-{}", self.stamp));
+        std::fs::create_dir_all(&staging)?;
+        self.trees.push(StagedTree {
+            path: subtree.to_string(),
+            staging,
+            target,
+            parent,
+            leaf,
+            files: 0,
+            bytes: 0,
+        });
+        Ok(self.trees.len() - 1)
     }
 
     /// Writes files of the tree at `subtree` (paths relative to the output directory).
     pub fn write(&mut self, subtree: &str, files: &[OutFile]) -> io::Result<()> {
-        let t = self.tree(subtree)?;
+        let i = self.tree(subtree)?;
+        let t = &mut self.trees[i];
         write_all(&t.staging, subtree, files)?;
         t.files += files.len();
         t.bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
@@ -109,17 +106,16 @@ impl Staged {
 
     /// Carries the operator's files named in `keep` over from the tree being replaced.
     pub fn keep(&mut self, subtree: &str, keep: &[String]) -> io::Result<()> {
-        let root = self.root.clone();
-        let t = self.tree(subtree)?;
-        carry_over(&root, &t.staging, subtree, keep)
+        let i = self.tree(subtree)?;
+        carry_over(&self.root, &self.trees[i].staging, subtree, keep)
     }
 
-    /// How many files and bytes were written to the tree at `subtree`.
-    pub fn size(&self, subtree: &str) -> (usize, usize) {
+    /// Every tree in the order it was begun, with how many files and bytes it holds.
+    pub fn sizes(&self) -> Vec<(String, usize, usize)> {
         self.trees
             .iter()
-            .find(|t| t.path == subtree)
-            .map_or((0, 0), |t| (t.files, t.bytes))
+            .map(|t| (t.path.clone(), t.files, t.bytes))
+            .collect()
     }
 
     /// Swaps every staged tree in place of its target.
@@ -172,7 +168,6 @@ fn carry_over(root: &Path, staging: &Path, subtree: &str, keep: &[String]) -> io
 /// Writes every file under `staging`: each directory is made once, then the files are
 /// written on all cores (file creation, not bytes, is what costs on most file systems).
 fn write_all(staging: &Path, subtree: &str, files: &[OutFile]) -> io::Result<()> {
-    std::fs::create_dir_all(staging)?;
     let prefix = format!("{}/", subtree.trim_end_matches('/'));
     let paths: Vec<PathBuf> = files
         .iter()
@@ -344,7 +339,10 @@ mod tests {
         staged
             .write("helm", &[file("helm/Chart.yaml", "c\n")])
             .unwrap();
-        assert_eq!(staged.size("raw"), (2, 4));
+        assert_eq!(
+            staged.sizes(),
+            vec![("raw".to_string(), 2, 4), ("helm".to_string(), 1, 2)]
+        );
         // Nothing of it shows before the commit.
         assert!(root.join("raw/old.yaml").exists());
         assert!(!root.join("helm").exists());

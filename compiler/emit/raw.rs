@@ -1,18 +1,16 @@
 //! The raw target: `raw/<env>/`, one directory of plain manifests per environment, one
 //! file per workload, gateway and config, plus the namespace and the platform's own.
 
+use std::borrow::Borrow;
+
 use super::{EmitError, OutFile, yaml};
 use crate::check::Model;
 use crate::ir::{self, Group, Objects};
 
 /// The files of one environment, under `raw/<env>/`.
 pub fn files(objects: &Objects) -> Result<Vec<OutFile>, EmitError> {
-    let runs = crate::par::runs(&objects.groups, |_, run| {
-        run.iter()
-            .map(|g| file(&objects.env, g))
-            .collect::<Result<Vec<_>, EmitError>>()
-    });
-    sorted(runs)
+    let runs = crate::par::runs(&objects.groups, |_, run| print(&objects.env, run.iter()));
+    Ok(gathered(runs)?.0)
 }
 
 /// The files of one environment lowered from its model one group at a time, each
@@ -22,41 +20,41 @@ pub fn files_of(m: &Model) -> Result<(Vec<OutFile>, usize), EmitError> {
     let cx = crate::ir::labels::Cx::new(m);
     let sources = ir::sources(m);
     let runs = crate::par::runs(&sources, |_, run| {
-        run.iter()
-            .filter_map(|s| ir::lower_source(&cx, *s))
-            .map(|g| Ok((g.objects.len(), file(&m.env, &g)?)))
-            .collect::<Result<Vec<_>, EmitError>>()
+        print(&m.env, run.iter().filter_map(|s| ir::lower_source(&cx, *s)))
     });
+    gathered(runs)
+}
+
+/// The files of some groups, with the number of objects they hold.
+fn print<G: Borrow<Group>>(
+    env: &str,
+    groups: impl Iterator<Item = G>,
+) -> Result<(Vec<OutFile>, usize), EmitError> {
     let mut objects = 0;
-    let runs = runs.into_iter().map(|run| {
-        run.map(|files| {
-            files
-                .into_iter()
-                .map(|(n, f)| {
-                    objects += n;
-                    f
-                })
-                .collect::<Vec<_>>()
+    let files = groups
+        .map(|g| {
+            let g = g.borrow();
+            objects += g.objects.len();
+            Ok(OutFile {
+                path: format!("raw/{env}/{}", g.file),
+                bytes: yaml::file(g)?.into_bytes(),
+            })
         })
-    });
-    Ok((sorted(runs)?, objects))
+        .collect::<Result<Vec<_>, EmitError>>()?;
+    Ok((files, objects))
 }
 
-fn file(env: &str, g: &Group) -> Result<OutFile, EmitError> {
-    Ok(OutFile {
-        path: format!("raw/{env}/{}", g.file),
-        bytes: yaml::file(g)?.into_bytes(),
-    })
-}
-
-/// The runs' files in one list, by path.
-fn sorted(
-    runs: impl IntoIterator<Item = Result<Vec<OutFile>, EmitError>>,
-) -> Result<Vec<OutFile>, EmitError> {
+/// The runs' files in one list, by path, with the number of objects they hold.
+fn gathered(
+    runs: Vec<Result<(Vec<OutFile>, usize), EmitError>>,
+) -> Result<(Vec<OutFile>, usize), EmitError> {
     let mut out = Vec::new();
+    let mut objects = 0;
     for run in runs {
-        out.extend(run?);
+        let (files, n) = run?;
+        out.extend(files);
+        objects += n;
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    Ok((out, objects))
 }
