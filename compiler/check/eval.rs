@@ -580,7 +580,7 @@ impl<'v, 'p> Cx<'v, 'p> {
                 Err(m) => bad(self, m),
             },
             Ty::IntOrPercent => {
-                if n.unit.as_deref() == Some("%") {
+                if n.unit() == Some("%") {
                     match value::percent(n) {
                         Ok(p) if p <= 100 => Some(Val::IntOrPct(IntOrPct::Pct(p))),
                         Ok(p) => bad(self, format!("{p}% is more than 100%")),

@@ -112,15 +112,16 @@ pub type UnitError = String;
 
 /// The exact value of a literal's mantissa as `digits / 10^scale`.
 fn mantissa(n: &NumLit) -> Result<(u128, u32), UnitError> {
-    let mut digits = n.int.clone();
-    let scale = n.frac.as_ref().map_or(0, |f| f.len());
-    if let Some(f) = &n.frac {
-        digits.push_str(f);
+    let frac = n.frac().unwrap_or("");
+    let too_large = || format!("`{}` is too large", n.text());
+    let mut v: u128 = 0;
+    for d in n.int().bytes().chain(frac.bytes()) {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u128::from(d - b'0')))
+            .ok_or_else(too_large)?;
     }
-    let v: u128 = digits
-        .parse()
-        .map_err(|_| format!("`{}` is too large", n.text()))?;
-    Ok((v, scale as u32))
+    Ok((v, frac.len() as u32))
 }
 
 /// `mantissa * mult`, which must be a whole number that fits in u64.
@@ -163,7 +164,7 @@ pub const DURATION_UNITS: &[(&str, u128)] = &[
 
 /// A byte quantity: `512Mi`, `20Gi`, `1G`, `1.5Gi`, or a plain number of bytes.
 pub fn bytes(n: &NumLit) -> Result<Bytes, UnitError> {
-    let unit = n.unit.as_deref().unwrap_or("");
+    let unit = n.unit().unwrap_or("");
     let mult = if unit.is_empty() {
         1
     } else {
@@ -186,8 +187,8 @@ pub fn bytes(n: &NumLit) -> Result<Bytes, UnitError> {
     let b = scaled(n, mult, "bytes")?;
     // Canonical text: as written when the mantissa is whole, otherwise in the largest
     // unit of the same family that holds it exactly.
-    let text = if n.frac.is_none() {
-        n.text()
+    let text = if n.frac().is_none() {
+        n.text().to_string()
     } else {
         canonical_bytes(b, unit.ends_with('i'))
     };
@@ -209,7 +210,7 @@ fn canonical_bytes(b: u64, binary: bool) -> String {
 
 /// CPU: `250m` (millicores), `1`, `0.5`, `1.5` (cores).
 pub fn cpu(n: &NumLit) -> Result<Millicores, UnitError> {
-    match n.unit.as_deref() {
+    match n.unit() {
         None => scaled(n, 1000, "millicores").map(Millicores),
         Some("m") => scaled(n, 1, "millicores").map(Millicores),
         Some(u) => Err(format!(
@@ -220,7 +221,7 @@ pub fn cpu(n: &NumLit) -> Result<Millicores, UnitError> {
 
 /// A duration in milliseconds: `500ms`, `30s`, `5m`, `1h`, `7d`.
 pub fn duration(n: &NumLit) -> Result<u64, UnitError> {
-    match n.unit.as_deref() {
+    match n.unit() {
         None => Err(format!(
             "`{}` has no unit; write `{}s`, `{}m` or `{}h`",
             n.text(),
@@ -239,26 +240,26 @@ pub fn duration(n: &NumLit) -> Result<u64, UnitError> {
 
 /// A whole number without a unit.
 pub fn integer(n: &NumLit) -> Result<i64, UnitError> {
-    if n.frac.is_some() || n.unit.is_some() {
+    if n.frac().is_some() || n.unit().is_some() {
         return Err(format!("`{}` is not a whole number", n.text()));
     }
-    n.int
+    n.int()
         .parse()
         .map_err(|_| format!("`{}` is too large", n.text()))
 }
 
 /// A percentage: `70%`.
 pub fn percent(n: &NumLit) -> Result<u32, UnitError> {
-    if n.unit.as_deref() != Some("%") {
+    if n.unit() != Some("%") {
         return Err(format!(
             "`{}` is not a percentage; write it like `70%`",
             n.text()
         ));
     }
-    if n.frac.is_some() {
+    if n.frac().is_some() {
         return Err(format!("`{}` must be a whole percentage", n.text()));
     }
-    n.int
+    n.int()
         .parse()
         .map_err(|_| format!("`{}` is too large", n.text()))
 }
@@ -299,19 +300,7 @@ mod tests {
     use super::*;
 
     fn num(s: &str) -> NumLit {
-        let end = s
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len());
-        let (m, u) = s.split_at(end);
-        let (i, f) = match m.split_once('.') {
-            Some((i, f)) => (i.to_string(), Some(f.to_string())),
-            None => (m.to_string(), None),
-        };
-        NumLit {
-            int: i,
-            frac: f,
-            unit: (!u.is_empty()).then(|| u.to_string()),
-        }
+        NumLit::new(s)
     }
 
     #[test]

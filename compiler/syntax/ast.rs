@@ -17,17 +17,23 @@ pub struct Path {
     pub span: Span,
 }
 
+/// The path as written, segments joined with `.`.
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, seg) in self.segments.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            f.write_str(&seg.name)?;
+        }
+        Ok(())
+    }
+}
+
 impl Path {
     /// The path as written, segments joined with `.`.
     pub fn dotted(&self) -> String {
-        let mut s = String::new();
-        for (i, seg) in self.segments.iter().enumerate() {
-            if i > 0 {
-                s.push('.');
-            }
-            s.push_str(&seg.name);
-        }
-        s
+        self.to_string()
     }
 }
 
@@ -240,26 +246,60 @@ pub enum StrPart {
 }
 
 /// A number as written: mantissa digits, an optional fraction and an optional unit
-/// (`%` included). Its meaning comes from the type the context expects.
+/// (`%` included). Its meaning comes from the type the context expects. Held as its text
+/// and where its parts end, one string for the whole literal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NumLit {
-    pub int: String,
-    pub frac: Option<String>,
-    pub unit: Option<String>,
+    text: String,
+    /// End of the whole digits.
+    int_end: u32,
+    /// End of the mantissa: the whole digits, and a `.` and the fraction's if any.
+    num_end: u32,
 }
 
 impl NumLit {
+    /// Splits a literal as the grammar's `number` matches it: digits, optionally `.` and
+    /// digits, then the unit.
+    pub fn new(text: &str) -> NumLit {
+        let digits = |from: usize| {
+            text[from..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(text.len(), |i| from + i)
+        };
+        let int_end = digits(0);
+        let num_end = if text[int_end..].starts_with('.') {
+            digits(int_end + 1)
+        } else {
+            int_end
+        };
+        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        NumLit {
+            text: text.to_string(),
+            int_end: at(int_end),
+            num_end: at(num_end),
+        }
+    }
+
+    /// The whole digits: `1` of `1.5Gi`.
+    pub fn int(&self) -> &str {
+        self.text.get(..self.int_end as usize).unwrap_or("")
+    }
+
+    /// The fraction's digits: `5` of `1.5Gi`.
+    pub fn frac(&self) -> Option<&str> {
+        let (i, n) = (self.int_end as usize, self.num_end as usize);
+        (n > i).then(|| self.text.get(i + 1..n).unwrap_or(""))
+    }
+
+    /// The unit: `Gi` of `1.5Gi`, `%` of `70%`.
+    pub fn unit(&self) -> Option<&str> {
+        let u = self.text.get(self.num_end as usize..).unwrap_or("");
+        (!u.is_empty()).then_some(u)
+    }
+
     /// The number and unit as written.
-    pub fn text(&self) -> String {
-        let mut s = self.int.clone();
-        if let Some(f) = &self.frac {
-            s.push('.');
-            s.push_str(f);
-        }
-        if let Some(u) = &self.unit {
-            s.push_str(u);
-        }
-        s
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 

@@ -444,8 +444,10 @@ impl Builder<'_> {
 
     fn block(&mut self, p: Pair<Rule>) -> Block {
         let span = self.span(&p);
-        let mut entries = Vec::new();
-        for q in p.into_inner() {
+        let inner = p.into_inner();
+        // The braces are pairs too; a block of many entries is not grown step by step.
+        let mut entries = Vec::with_capacity(inner.len().saturating_sub(2));
+        for q in inner {
             if q.as_rule() == Rule::entry
                 && let Some(e) = self.entry(q)
             {
@@ -644,7 +646,7 @@ impl Builder<'_> {
             p
         };
         let kind = match inner.as_rule() {
-            Rule::number => ExprKind::Num(number(inner.as_str())),
+            Rule::number => ExprKind::Num(NumLit::new(inner.as_str())),
             Rule::boolean => ExprKind::Bool(inner.as_str() == "true"),
             Rule::string => ExprKind::Str(self.string(inner)),
             Rule::numeric => {
@@ -826,22 +828,6 @@ fn decode_escape(e: &str) -> Option<&'static str> {
         "\\\\" => Some("\\"),
         "\\$" => Some("$"),
         _ => None,
-    }
-}
-
-fn number(text: &str) -> NumLit {
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (num, unit) = text.split_at(digits_end);
-    let (int, frac) = match num.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (num.to_string(), None),
-    };
-    NumLit {
-        int,
-        frac,
-        unit: (!unit.is_empty()).then(|| unit.to_string()),
     }
 }
 
