@@ -18,7 +18,6 @@ pub struct EvEntry {
     pub value_span: Span,
     pub val: Option<Val>,
     pub block: Option<Ev>,
-    pub doc: Option<String>,
 }
 
 /// An evaluated block.
@@ -170,7 +169,6 @@ impl Cx<'_, '_> {
             value_span: e.value.as_ref().map_or(e.span, |v| v.span),
             val: None,
             block: None,
-            doc: e.doc.clone(),
         };
         if e.is_param {
             self.diags.push(
@@ -193,8 +191,8 @@ impl Cx<'_, '_> {
             );
             return None;
         }
-        let word = e.key.word().to_string();
-        let spec = schema.key(&word);
+        let word = e.key.word();
+        let spec = schema.key(word);
         if spec.is_none() {
             if let (Some(ty), MKey::Field(k)) = (schema.open, &e.key) {
                 if let Err(err) = names::data_key(k) {
@@ -207,7 +205,7 @@ impl Cx<'_, '_> {
                 }
                 return self.field_value(e, ty, out);
             }
-            let mut help = did_you_mean(&word, schema.names());
+            let mut help = did_you_mean(word, schema.names());
             if help.is_none() && schema.open.is_none() {
                 help = Some(format!(
                     "{} takes {}",
@@ -256,7 +254,7 @@ impl Cx<'_, '_> {
                     sub,
                     &Owner {
                         kind: "",
-                        name: &word,
+                        name: word,
                         parent: Some(owner),
                         span: e.key_span,
                     },
@@ -272,7 +270,7 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 };
-                out.block = Some(self.eval_map(b, ty, &word));
+                out.block = Some(self.eval_map(b, ty, word));
                 Some(out)
             }
             (MKey::Named(_, name), Shape::Named { value, block }) => {
@@ -321,7 +319,7 @@ impl Cx<'_, '_> {
                         b,
                         sub,
                         &Owner {
-                            kind: &word,
+                            kind: word,
                             name,
                             parent: None,
                             span: name_span,
@@ -483,7 +481,6 @@ impl Cx<'_, '_> {
                 value_span: e.value.as_ref().map_or(e.span, |v| v.span),
                 val: None,
                 block: None,
-                doc: e.doc.clone(),
             };
             let r = if e.block.is_some() {
                 self.shape_error(

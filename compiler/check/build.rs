@@ -93,7 +93,7 @@ impl Cx<'_, '_> {
                 .push(Diagnostic::new(Code::INVALID_VALUE, sp, e.message));
         }
         let ev = self.eval_decl(decl);
-        let mut spans = BTreeMap::new();
+        let mut spans = ValueSpans::default();
         record_spans(&ev, "", &mut spans);
         let template = decl
             .template
@@ -146,7 +146,7 @@ impl Cx<'_, '_> {
             self.diags.push(
                 Diagnostic::new(
                     Code::INVALID_VALUE,
-                    spans.get("security.run_as").copied().unwrap_or(decl.name.span),
+                    spans.get("security.run_as").unwrap_or(decl.name.span),
                     format!("`run_as = {uid}` would run the container as root"),
                 )
                 .with_help("containers run as a non-root user; use the image's user ID (often 1000 or above)"),
@@ -170,7 +170,7 @@ impl Cx<'_, '_> {
         {
             self.diags.push(Diagnostic::new(
                 Code::INVALID_VALUE,
-                spans.get("backup.keep").copied().unwrap_or(decl.name.span),
+                spans.get("backup.keep").unwrap_or(decl.name.span),
                 format!("`keep = {k}` would delete every dump; keep at least 1"),
             ));
         }
@@ -185,7 +185,7 @@ impl Cx<'_, '_> {
             self.diags.push(
                 Diagnostic::new(
                     Code::MISSING_FIELD,
-                    spans.get("backup").copied().unwrap_or(decl.name.span),
+                    spans.get("backup").unwrap_or(decl.name.span),
                     format!("`{}` has `backup` but no `dump` command", decl.name.name),
                 )
                 .with_help("use a standard-library store (`database db : std.postgres`), or add `dump { command = [...] }`"),
@@ -695,31 +695,30 @@ fn bytes_of(v: Option<&Val>) -> Bytes {
 }
 
 /// Records the span of every value by path (`scale.min`), two levels deep.
-fn record_spans(ev: &Ev, prefix: &str, out: &mut BTreeMap<String, Span>) {
+fn record_spans(ev: &Ev, prefix: &str, out: &mut ValueSpans) {
     for e in &ev.entries {
         let key = match &e.key {
-            MKey::Field(k) => k.clone(),
-            MKey::Named(k, n) => format!("{k}.{n}"),
-            MKey::Route(p) => format!("route {p}"),
-            MKey::Mount(p) => format!("mount {p}"),
-        };
-        let path = if prefix.is_empty() {
-            key
-        } else {
-            format!("{prefix}.{key}")
+            MKey::Field(k) if prefix.is_empty() => k.clone(),
+            MKey::Field(k) => format!("{prefix}.{k}"),
+            MKey::Named(k, n) if prefix.is_empty() => format!("{k}.{n}"),
+            MKey::Named(k, n) => format!("{prefix}.{k}.{n}"),
+            MKey::Route(p) if prefix.is_empty() => format!("route {p}"),
+            MKey::Route(p) => format!("{prefix}.route {p}"),
+            MKey::Mount(p) if prefix.is_empty() => format!("mount {p}"),
+            MKey::Mount(p) => format!("{prefix}.mount {p}"),
         };
         let span = if e.val.is_some() {
             e.value_span
         } else {
             e.key_span
         };
-        out.insert(path.clone(), span);
         // Nested blocks, but not the free keys of `env`, which no rule looks at.
         if let Some(b) = &e.block
             && prefix.is_empty()
             && !matches!(&e.key, MKey::Field(k) if k == "env")
         {
-            record_spans(b, &path, out);
+            record_spans(b, &key, out);
         }
+        out.push(key, span);
     }
 }

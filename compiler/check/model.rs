@@ -2,7 +2,7 @@
 //! applied, references resolved to names. This is what the emitters consume; it holds
 //! no syntax, only origin spans for the few diagnostics later phases raise.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use super::value::{Bytes, IntOrPct, Millicores, Res, Text, TextPart};
@@ -429,7 +429,39 @@ pub struct Workload {
     /// activeDeadlineSeconds
     pub deadline: Option<u32>,
     /// Spans of values by path (`scale.min`), for diagnostics raised by platform rules.
-    pub spans: BTreeMap<String, Span>,
+    pub spans: ValueSpans,
+}
+
+/// The spans of a workload's values by path (`scale.min`, `volume.cache.at`), in the
+/// order they were written. Read only to place a diagnostic, so a list: it is made for
+/// every workload and looked up for a few.
+#[derive(Clone, Debug, Default)]
+pub struct ValueSpans(Vec<(String, Span)>);
+
+impl ValueSpans {
+    pub fn push(&mut self, path: String, span: Span) {
+        self.0.push((path, span));
+    }
+
+    pub fn get(&self, path: &str) -> Option<Span> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, s)| *s)
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Span> {
+        self.0.iter().map(|(_, s)| s)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Span> {
+        self.0.iter_mut().map(|(_, s)| s)
+    }
 }
 
 impl Workload {
@@ -439,7 +471,7 @@ impl Workload {
 
     /// The span of the value at `path`, or the workload's name.
     pub fn span_of(&self, path: &str) -> Span {
-        self.spans.get(path).copied().unwrap_or(self.span)
+        self.spans.get(path).unwrap_or(self.span)
     }
 }
 

@@ -82,7 +82,7 @@ impl<'v> Cx<'v, '_> {
             }
             Head::Decl(id) => self.member(id, &segs[1..], path)?,
         };
-        self.coerce(val, ty, path.span, &path.dotted())
+        self.coerce(val, ty, path.span, path)
     }
 
     pub(super) fn lookup_head(&self, name: &str) -> Option<()> {
@@ -277,8 +277,7 @@ impl<'v> Cx<'v, '_> {
         rest: &[Ident],
         path: &Path,
     ) -> Option<Val> {
-        let decl = self.view.decl(id);
-        let name = decl.name.name.clone();
+        let name = self.view.decl(id).name.name.as_str();
         let ports = self.ports_of(id);
         let m = &rest[0];
         let record_use = |cx: &mut Self| {
@@ -289,7 +288,7 @@ impl<'v> Cx<'v, '_> {
         match (m.name.as_str(), rest.len()) {
             ("host", 1) => {
                 record_use(self);
-                Some(Val::Text(Text::lit(name)))
+                Some(Val::Text(Text::lit(name.to_string())))
             }
             ("address", 1) => {
                 record_use(self);
@@ -383,8 +382,9 @@ impl<'v> Cx<'v, '_> {
         );
     }
 
-    /// Converts a bound reference to the expected type.
-    pub(super) fn coerce(&mut self, v: Val, ty: Ty, span: Span, written: &str) -> Option<Val> {
+    /// Converts a bound reference to the expected type; `written` is the reference,
+    /// named in messages.
+    pub(super) fn coerce(&mut self, v: Val, ty: Ty, span: Span, written: &Path) -> Option<Val> {
         if matches!(v, Val::Unset) {
             return Some(Val::Unset);
         }
@@ -478,7 +478,7 @@ impl<'v> Cx<'v, '_> {
                 Some(Val::List(out))
             }
             _ => {
-                let found = describe_val(&v, self.view, written);
+                let found = describe_val(&v, self.view, &written.dotted());
                 self.mismatch(ty, &found, span);
                 None
             }

@@ -49,15 +49,12 @@ fn scaling(w: &Workload, diags: &mut Diagnostics) {
     let Replicas::Auto(s) = &w.replicas else {
         return;
     };
-    let implied = !w.spans.contains_key("scale");
+    let implied = !w.spans.contains("scale");
     let at = |path: &str| {
         if implied {
             w.span_of("replicas")
         } else {
-            w.spans
-                .get(path)
-                .copied()
-                .unwrap_or_else(|| w.span_of("scale"))
+            w.spans.get(path).unwrap_or_else(|| w.span_of("scale"))
         }
     };
     if s.min < 1 {
@@ -95,7 +92,7 @@ fn scaling(w: &Workload, diags: &mut Diagnostics) {
             continue;
         }
         let path = format!("scale.{key}");
-        let span = if w.spans.contains_key(&path) {
+        let span = if w.spans.contains(&path) {
             at(&path)
         } else {
             at("scale")

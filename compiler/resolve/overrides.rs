@@ -517,11 +517,31 @@ fn set_value(entry: &mut MEntry, seg: &KeySeg, value: &Value, prefix: &[String],
     }
 }
 
-fn display_path(ctx: &Ctx, prefix: &[String], last: &str) -> String {
-    let mut parts = vec![ctx.decl_name.clone()];
-    parts.extend(prefix.iter().cloned());
-    if !last.is_empty() {
-        parts.push(last.to_string());
+/// `wallet.scale.max`: the path being overridden, as a message names it. Written out
+/// only when a message is.
+struct DisplayPath<'a> {
+    decl: &'a str,
+    prefix: &'a [String],
+    last: &'a str,
+}
+
+impl std::fmt::Display for DisplayPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.decl)?;
+        for p in self.prefix {
+            write!(f, ".{p}")?;
+        }
+        if !self.last.is_empty() {
+            write!(f, ".{}", self.last)?;
+        }
+        Ok(())
     }
-    parts.join(".")
+}
+
+fn display_path<'a>(ctx: &'a Ctx, prefix: &'a [String], last: &'a str) -> DisplayPath<'a> {
+    DisplayPath {
+        decl: &ctx.decl_name,
+        prefix,
+        last,
+    }
 }
