@@ -543,8 +543,51 @@ fn process_table(sizes: &[usize]) {
     }
 }
 
+/// The front end's phases alone, minimum / median of `runs`: what a change to the
+/// grammar, the parser or the checker moves, without building anything
+/// (`SORCHAC_THREADS=1` for one core's figures, which vary less).
+fn front(text: &str, runs: usize) {
+    use sorchac::diag::Diagnostics;
+    let loader = MemoryLoader::new().with("platform.sorcha", text);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let load = timed(runs, || {
+        let mut d = Diagnostics::new();
+        std::hint::black_box(
+            sorchac::resolve::load::load("platform.sorcha", &loader, &mut d).unwrap(),
+        );
+    });
+    let resolve = timed(runs, || {
+        let mut d = Diagnostics::new();
+        std::hint::black_box(
+            sorchac::resolve::resolve("platform.sorcha", &loader, &mut d).unwrap(),
+        );
+    });
+    let checked = timed(runs, || {
+        std::hint::black_box(check(text));
+    });
+    println!(
+        "front end (min / median of {runs} runs): parse {:.1} / {:.1} ms; \
+         with resolve {:.1} / {:.1} ms; with check {:.1} / {:.1} ms",
+        ms(load.0),
+        ms(load.1),
+        ms(resolve.0),
+        ms(resolve.1),
+        ms(checked.0),
+        ms(checked.1),
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `--front N`: the front end's phases alone.
+    if let Some(pos) = args.iter().position(|a| a == "--front") {
+        let n: usize = args
+            .get(pos + 1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1000);
+        front(&sorchac::synth::platform(n), 40);
+        return;
+    }
     // `--lsp N`: the language server's keystroke latency alone.
     if let Some(pos) = args.iter().position(|a| a == "--lsp") {
         let n: usize = args
