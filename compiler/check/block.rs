@@ -12,22 +12,34 @@ use crate::source::Span;
 
 /// One evaluated entry.
 #[derive(Clone, Debug)]
-pub struct EvEntry {
-    pub key: MKey,
+pub struct EvEntry<'m> {
+    /// The key of the merged entry this was evaluated from.
+    pub key: &'m MKey,
     pub key_span: Span,
     pub value_span: Span,
     pub val: Option<Val>,
-    pub block: Option<Ev>,
+    pub block: Option<Ev<'m>>,
 }
+
+/// What a named entry or route without a block of its own is evaluated as, for the
+/// keys its schema requires.
+static EMPTY: MBlock = MBlock {
+    entries: Vec::new(),
+    span: Span {
+        source: crate::source::SourceId(0),
+        start: 0,
+        end: 0,
+    },
+};
 
 /// An evaluated block.
 #[derive(Clone, Debug, Default)]
-pub struct Ev {
-    pub entries: Vec<EvEntry>,
+pub struct Ev<'m> {
+    pub entries: Vec<EvEntry<'m>>,
 }
 
-impl Ev {
-    pub fn entry(&self, name: &str) -> Option<&EvEntry> {
+impl<'m> Ev<'m> {
+    pub fn entry(&self, name: &str) -> Option<&EvEntry<'m>> {
         self.entries
             .iter()
             .find(|e| matches!(&e.key, MKey::Field(k) if k == name))
@@ -37,12 +49,15 @@ impl Ev {
         self.entry(name).and_then(|e| e.val.as_ref())
     }
 
-    pub fn block(&self, name: &str) -> Option<&Ev> {
+    pub fn block(&self, name: &str) -> Option<&Ev<'m>> {
         self.entry(name).and_then(|e| e.block.as_ref())
     }
 
-    pub fn named<'a>(&'a self, word: &'a str) -> impl Iterator<Item = (&'a str, &'a EvEntry)> + 'a {
-        self.entries.iter().filter_map(move |e| match &e.key {
+    pub fn named<'a>(
+        &'a self,
+        word: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a EvEntry<'m>)> + 'a {
+        self.entries.iter().filter_map(move |e| match e.key {
             MKey::Named(k, n) if k == word => Some((n.as_str(), e)),
             _ => None,
         })
@@ -124,7 +139,12 @@ impl Owner<'_> {
 
 impl Cx<'_, '_> {
     /// Evaluates `block` against `schema`.
-    pub fn eval_block(&mut self, block: &MBlock, schema: &'static Schema, owner: &Owner) -> Ev {
+    pub fn eval_block<'m>(
+        &mut self,
+        block: &'m MBlock,
+        schema: &'static Schema,
+        owner: &Owner,
+    ) -> Ev<'m> {
         let mut ev = Ev {
             entries: Vec::with_capacity(block.entries.len()),
         };
@@ -157,14 +177,14 @@ impl Cx<'_, '_> {
         ev
     }
 
-    fn eval_entry(
+    fn eval_entry<'m>(
         &mut self,
-        e: &MEntry,
+        e: &'m MEntry,
         schema: &'static Schema,
         owner: &Owner,
-    ) -> Option<EvEntry> {
+    ) -> Option<EvEntry<'m>> {
         let mut out = EvEntry {
-            key: e.key.clone(),
+            key: &e.key,
             key_span: e.key_span,
             value_span: e.value.as_ref().map_or(e.span, |v| v.span),
             val: None,
@@ -313,8 +333,7 @@ impl Cx<'_, '_> {
                     (None, None) => {}
                 }
                 if let Some(sub) = block {
-                    let empty = MBlock::default();
-                    let b = e.block.as_ref().unwrap_or(&empty);
+                    let b = e.block.as_ref().unwrap_or(&EMPTY);
                     out.block = Some(self.eval_block(
                         b,
                         sub,
@@ -343,8 +362,7 @@ impl Cx<'_, '_> {
                 let v = e.value.as_ref()?;
                 out.val = self.eval(v, Ty::CallTarget);
                 out.val.as_ref()?;
-                let empty = MBlock::default();
-                let b = e.block.as_ref().unwrap_or(&empty);
+                let b = e.block.as_ref().unwrap_or(&EMPTY);
                 out.block = Some(self.eval_block(
                     b,
                     sub,
@@ -417,7 +435,7 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn field_value(&mut self, e: &MEntry, ty: Ty, mut out: EvEntry) -> Option<EvEntry> {
+    fn field_value<'m>(&mut self, e: &MEntry, ty: Ty, mut out: EvEntry<'m>) -> Option<EvEntry<'m>> {
         let Some(v) = &e.value else {
             self.shape_error(
                 e,
@@ -436,7 +454,7 @@ impl Cx<'_, '_> {
     }
 
     /// A block of free keys, one value type: `env { … }`, `labels { … }`.
-    fn eval_map(&mut self, b: &MBlock, ty: Ty, word: &str) -> Ev {
+    fn eval_map<'m>(&mut self, b: &'m MBlock, ty: Ty, word: &str) -> Ev<'m> {
         let mut ev = Ev::default();
         for e in &b.entries {
             let MKey::Field(k) = &e.key else {
@@ -476,7 +494,7 @@ impl Cx<'_, '_> {
             let saved = self.secret_ok;
             self.secret_ok = ty == Ty::EnvValue;
             let out = EvEntry {
-                key: e.key.clone(),
+                key: &e.key,
                 key_span: e.key_span,
                 value_span: e.value.as_ref().map_or(e.span, |v| v.span),
                 val: None,

@@ -14,7 +14,7 @@ use crate::source::Span;
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 
 impl Cx<'_, '_> {
-    fn eval_decl(&mut self, decl: &RDecl) -> Ev {
+    fn eval_decl<'m>(&mut self, decl: &'m RDecl) -> Ev<'m> {
         self.eval_block(
             &decl.body,
             decl.kind.schema(),
@@ -283,7 +283,7 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn ports(&mut self, ev: &Ev) -> Vec<Port> {
+    fn ports(&mut self, ev: &Ev<'_>) -> Vec<Port> {
         let mut ports: Vec<Port> = Vec::new();
         let mut by_number: BTreeMap<u16, (String, Span)> = BTreeMap::new();
         for (name, e) in ev.named("port") {
@@ -324,7 +324,7 @@ impl Cx<'_, '_> {
         ports
     }
 
-    fn replicas(&mut self, decl: &RDecl, ev: &Ev) -> Replicas {
+    fn replicas(&mut self, decl: &RDecl, ev: &Ev<'_>) -> Replicas {
         if let (Some(scale), Some(r)) = (ev.entry("scale"), ev.entry("replicas")) {
             self.diags.push(
                 Diagnostic::new(
@@ -367,7 +367,7 @@ impl Cx<'_, '_> {
         }
     }
 
-    pub fn env_vars(&mut self, ev: &Ev) -> Vec<EnvVar> {
+    pub fn env_vars(&mut self, ev: &Ev<'_>) -> Vec<EnvVar> {
         let names = |cx: &Self, id| cx.view.decl(id).name.name.clone();
         ev.entries
             .iter()
@@ -393,7 +393,7 @@ impl Cx<'_, '_> {
             .collect()
     }
 
-    fn mounts(&mut self, ev: &Ev) -> Vec<Mount> {
+    fn mounts(&mut self, ev: &Ev<'_>) -> Vec<Mount> {
         ev.entries
             .iter()
             .filter_map(|e| {
@@ -411,7 +411,7 @@ impl Cx<'_, '_> {
             .collect()
     }
 
-    fn calls(&mut self, ev: &Ev) -> Vec<Call> {
+    fn calls(&mut self, ev: &Ev<'_>) -> Vec<Call> {
         let Some(entry) = ev.entry("calls") else {
             return Vec::new();
         };
@@ -695,7 +695,7 @@ fn bytes_of(v: Option<&Val>) -> Bytes {
 }
 
 /// Records the span of every value by path (`scale.min`), two levels deep.
-fn record_spans(ev: &Ev, prefix: &str, out: &mut ValueSpans) {
+fn record_spans(ev: &Ev<'_>, prefix: &str, out: &mut ValueSpans) {
     for e in &ev.entries {
         let key = match &e.key {
             MKey::Field(k) if prefix.is_empty() => k.clone(),
