@@ -186,6 +186,8 @@ pub fn parse_chunked(
     };
     let mut diags = Vec::new();
     let mut fresh: Vec<(Box<str>, Kept)> = Vec::new();
+    file.items
+        .reserve_exact(parts.iter().map(|(items, ..)| items.len()).sum());
     for (items, d, f) in parts {
         file.items.extend(items);
         diags.extend(d);
@@ -210,7 +212,8 @@ fn parse_chunks(
     run: &[(usize, usize)],
     known: Option<&Chunks>,
 ) -> (Vec<Item>, Vec<Diagnostic>, Vec<(Box<str>, Kept)>) {
-    let mut items = Vec::new();
+    // A chunk is one declaration, as a rule.
+    let mut items = Vec::with_capacity(run.len());
     let mut diags = Vec::new();
     let mut fresh = Vec::new();
     for &(start, end) in run {
