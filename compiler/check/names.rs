@@ -363,11 +363,24 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
             None,
         ));
     }
+    // Every environment checks a database's backup again, with the same schedule:
+    // schedules found valid once are remembered (a few, each a line of text).
+    static VALID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let known = |t: &str| VALID.lock().is_ok_and(|v| v.iter().any(|s| s == t));
+    if known(t) {
+        return Ok(());
+    }
     let parser = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Disallowed)
         .year(croner::parser::Year::Disallowed)
         .build();
     let Err(e) = parser.parse(t) else {
+        if let Ok(mut v) = VALID.lock() {
+            if v.len() >= 256 {
+                v.clear();
+            }
+            v.push(t.to_string());
+        }
         return Ok(());
     };
     // Find the field at fault by parsing it alone, the others left as `*`.
