@@ -166,7 +166,11 @@ fn load_file(
         Ok(t) => (t, None),
         Err(at) => (String::new(), Some(at)),
     };
-    let id = l.sources.add(Origin::File(path.to_string()), text.clone());
+    // The source map and the parser share the one copy of the text.
+    let text: std::sync::Arc<str> = text.into();
+    let id = l
+        .sources
+        .add(Origin::File(path.to_string()), std::sync::Arc::clone(&text));
     if let Some(at) = bad_at {
         diags.push(
             Diagnostic::new(
@@ -208,11 +212,8 @@ fn load_file(
     let mut calls = Vec::new();
     for item in &l.files[index].items {
         match item {
-            Item::Decl(d) => match &d.keyed {
-                Some(k) => calls.extend(k.file_calls.iter().cloned()),
-                None => d.body.file_calls(&mut calls),
-            },
-            Item::Template(t) => t.body.file_calls(&mut calls),
+            Item::Decl(d) => calls.extend(d.file_calls.iter().cloned()),
+            Item::Template(t) => calls.extend(t.file_calls.iter().cloned()),
             _ => {}
         }
     }

@@ -79,6 +79,8 @@ pub struct TemplateDecl {
     /// The template this one extends: `template sorcha-api for service : std.dotnet-api`.
     pub base: Option<Path>,
     pub body: Block,
+    /// The paths the body reads with `file("…")`, in order (found as it is parsed).
+    pub file_calls: Vec<String>,
     pub span: Span,
 }
 
@@ -92,6 +94,9 @@ pub struct Decl {
     /// The body in keyed form, made between edits by the language server's parse cache
     /// ([`crate::syntax::ParseCache::prepare`]); `body.entries` is then empty.
     pub keyed: Option<Box<crate::syntax::keyed::Keyed>>,
+    /// The paths the body reads with `file("…")`, in order (found as it is parsed, so
+    /// on all cores: loading reads those files).
+    pub file_calls: Vec<String>,
     pub span: Span,
 }
 
@@ -358,6 +363,7 @@ impl Spans for Item {
                 kind,
                 base,
                 body,
+                file_calls: _,
                 span,
             }) => {
                 name.each_span(f);
@@ -373,6 +379,7 @@ impl Spans for Item {
                 template,
                 body,
                 keyed,
+                file_calls: _,
                 span,
             }) => {
                 kind.each_span(f);

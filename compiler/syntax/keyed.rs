@@ -253,20 +253,17 @@ fn plain_or_report(s: &StrLit, what: &str, diags: &mut Diagnostics) -> String {
     }
 }
 
-/// A declaration's body in keyed form, with what making it found: the diagnostics
-/// ([`MBlock::from_ast`]) and the files the body reads (`file("…")`).
+/// A declaration's body in keyed form, with the diagnostics making it found
+/// ([`MBlock::from_ast`]).
 #[derive(Clone, Debug)]
 pub struct Keyed {
     pub block: MBlock,
     pub diags: Vec<Diagnostic>,
-    pub file_calls: Vec<String>,
 }
 
 impl Keyed {
     /// The keyed form of a declaration's body, which is left empty.
     pub fn of(body: &mut ast::Block) -> Keyed {
-        let mut file_calls = Vec::new();
-        body.file_calls(&mut file_calls);
         let mut found = Diagnostics::new();
         let entries = std::mem::take(&mut body.entries);
         let block = MBlock::from_ast(
@@ -279,18 +276,13 @@ impl Keyed {
         Keyed {
             block,
             diags: found.into_sorted(),
-            file_calls,
         }
     }
 }
 
 impl Spans for Keyed {
     fn each_span<F: FnMut(&mut Span)>(&mut self, f: &mut F) {
-        let Keyed {
-            block,
-            diags,
-            file_calls: _,
-        } = self;
+        let Keyed { block, diags } = self;
         block.each_span(f);
         diags.each_span(f);
     }

@@ -361,12 +361,15 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
+                let mut file_calls = Vec::new();
+                body.file_calls(&mut file_calls);
                 Some(Item::Template(TemplateDecl {
                     doc,
                     name,
                     kind,
                     base,
                     body,
+                    file_calls,
                     span,
                 }))
             }
@@ -382,6 +385,8 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
+                let mut file_calls = Vec::new();
+                body.file_calls(&mut file_calls);
                 Some(Item::Decl(Decl {
                     doc,
                     kind,
@@ -389,6 +394,7 @@ impl Builder<'_> {
                     template,
                     body,
                     keyed: None,
+                    file_calls,
                     span,
                 }))
             }
