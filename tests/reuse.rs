@@ -69,12 +69,13 @@ fn holds(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> 
             parsed: Some(&cache),
         };
         let after = sorchac::compile_after(root, &kept, prev.as_ref()).unwrap();
-        let fresh = sorchac::compile(
+        let fresh = sorchac::compile_after(
             root,
             &Edited {
                 parsed: None,
                 ..kept
             },
+            None,
         )
         .unwrap();
         prop_assert_eq!(summary(&after), summary(&fresh));
@@ -224,6 +225,6 @@ fn an_edit_inside_one_declaration_is_checked_alone() {
     assert_eq!(plan.changed().len(), 1, "one declaration changed");
     assert_eq!(
         summary(&after),
-        summary(&sorchac::compile(root, &loader).unwrap())
+        summary(&sorchac::compile_after(root, &loader, None).unwrap())
     );
 }

@@ -212,9 +212,10 @@ impl<'v> Cx<'v, '_> {
             ));
             return None;
         };
-        self.refs.push(Reference {
+        let current = self.current;
+        self.note(|| Reference {
             span: path.span,
-            target: Target::Param(self.current, pname),
+            target: Target::Param(current, pname),
         });
         if binding.value.is_some() {
             Some(Val::Unset)

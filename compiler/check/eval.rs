@@ -123,7 +123,8 @@ pub struct Cx<'v, 'p> {
     pub tables: &'v Tables,
     pub current: DeclId,
     pub diags: &'v mut Diagnostics,
-    pub refs: &'v mut Vec<Reference>,
+    /// Where name uses go, when this check gathers them (for the language server).
+    refs: Option<&'v mut Vec<Reference>>,
     /// Uses of another workload's `.host`, `.address` or `.port` (for W0005).
     pub uses: Vec<(DeclId, Span)>,
     /// Declarations this one refers to.
@@ -140,7 +141,7 @@ impl<'v, 'p> Cx<'v, 'p> {
         tables: &'v Tables,
         current: DeclId,
         diags: &'v mut Diagnostics,
-        refs: &'v mut Vec<Reference>,
+        refs: Option<&'v mut Vec<Reference>>,
     ) -> Cx<'v, 'p> {
         Cx {
             view,
@@ -153,6 +154,13 @@ impl<'v, 'p> Cx<'v, 'p> {
             secret_ok: false,
             params: HashMap::new(),
             param_stack: Vec::new(),
+        }
+    }
+
+    /// Records a use of a name, when this check gathers them.
+    pub(super) fn note(&mut self, reference: impl FnOnce() -> Reference) {
+        if let Some(refs) = self.refs.as_deref_mut() {
+            refs.push(reference());
         }
     }
 

@@ -38,7 +38,9 @@ pub struct Checked {
     /// One model per environment, in declaration order; a program without `env`
     /// declarations has one, called `default`.
     pub envs: Vec<Model>,
-    /// Every name use bound by the checker (and the resolver), for the editor.
+    /// Every name use bound by the checker (and the resolver), for the editor: gathered
+    /// only by a check that keeps what the language server needs (`keep`, as
+    /// [`crate::compile_after`] asks); empty otherwise.
     pub references: Vec<Reference>,
 }
 
@@ -83,7 +85,7 @@ pub fn check_reusing(
     let platform = platform_of(&base_view, &tables, diags, &mut references);
     let ids: Vec<DeclId> = p.decl_ids().collect();
     let prev = |id: DeclId| reuse.and_then(|r| r.take_base(id));
-    let entries = check_decls(&base_view, &tables, &platform, &ids, &prev);
+    let entries = check_decls(&base_view, &tables, &platform, &ids, &prev, keep);
     let mut memo = keep.then(|| Memo::after(reuse.map(Reuse::edit).unwrap_or_default()));
     let results = settle(
         entries,
@@ -120,7 +122,7 @@ pub fn check_reusing(
         let mut entries = check_each(&jobs, |&(i, id)| {
             reuse.and_then(|r| r.take_env(i, id)).unwrap_or_else(|| {
                 let plan = &plans[i];
-                fresh_entry(&plan.view, &plan.tables, &plan.platform, id)
+                fresh_entry(&plan.view, &plan.tables, &plan.platform, id, keep)
             })
         })
         .into_iter();
@@ -139,7 +141,9 @@ pub fn check_reusing(
             if let Some(memo) = memo.as_mut() {
                 memo.envs.push(kept);
             }
-            references.extend(env_refs);
+            if keep {
+                references.extend(env_refs);
+            }
             for mut d in env_diags.into_sorted() {
                 if !diags.contains(&d) {
                     d.labels.push(Label {
@@ -166,8 +170,8 @@ pub fn check_reusing(
     (checked, memo)
 }
 
-/// Takes the declarations' diagnostics and references (keeping a copy of each entry in
-/// `memo` when asked) and returns their results, in order.
+/// Takes the declarations' diagnostics, and their references with a copy of each entry
+/// in `memo` when asked to keep them, and returns their results, in order.
 fn settle(
     entries: Vec<Entry>,
     diags: &mut Diagnostics,
@@ -175,9 +179,9 @@ fn settle(
     memo: Option<&mut Vec<Option<Entry>>>,
     ids: &[DeclId],
 ) -> Vec<Arc<Result>> {
-    refs.reserve(entries.iter().map(|e| e.refs.len()).sum());
     match memo {
         Some(memo) => {
+            refs.reserve(entries.iter().map(|e| e.refs.len()).sum());
             let mut out = Vec::with_capacity(entries.len());
             for (e, id) in entries.into_iter().zip(ids) {
                 diags.extend(e.diags.iter().cloned());
@@ -191,11 +195,11 @@ fn settle(
             }
             out
         }
+        // Not kept: the references are for the language server only.
         None => entries
             .into_iter()
             .map(|e| {
                 diags.extend(e.diags);
-                refs.extend(e.refs);
                 e.result
             })
             .collect(),
@@ -345,7 +349,7 @@ fn platform_of(
     refs: &mut Vec<Reference>,
 ) -> model::Platform {
     match view.program.platform {
-        Some(id) => Cx::new(view, tables, id, diags, refs).build_platform(view.decl(id)),
+        Some(id) => Cx::new(view, tables, id, diags, Some(refs)).build_platform(view.decl(id)),
         None => model::Platform::fallback(),
     }
 }
@@ -358,9 +362,10 @@ fn check_decls(
     platform: &model::Platform,
     ids: &[DeclId],
     prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
+    keep: bool,
 ) -> Vec<Entry> {
     check_each(ids, |&id| {
-        prev(id).unwrap_or_else(|| fresh_entry(view, tables, platform, id))
+        prev(id).unwrap_or_else(|| fresh_entry(view, tables, platform, id, keep))
     })
 }
 
@@ -370,11 +375,25 @@ fn check_each<J: Sync>(jobs: &[J], f: impl Fn(&J) -> Entry + Sync) -> Vec<Entry>
     runs.into_iter().flatten().collect()
 }
 
-/// Checks one declaration afresh.
-fn fresh_entry(view: &View, tables: &Tables, platform: &model::Platform, id: DeclId) -> Entry {
+/// Checks one declaration afresh; its name uses are gathered when `keep` (for the
+/// language server).
+fn fresh_entry(
+    view: &View,
+    tables: &Tables,
+    platform: &model::Platform,
+    id: DeclId,
+    keep: bool,
+) -> Entry {
     let mut d = Diagnostics::new();
     let mut refs = Vec::new();
-    let result = check_decl(view, tables, platform, id, &mut d, &mut refs);
+    let result = check_decl(
+        view,
+        tables,
+        platform,
+        id,
+        &mut d,
+        keep.then_some(&mut refs),
+    );
     Entry {
         result: Arc::new(result),
         diags: d.into_sorted(),
@@ -388,7 +407,7 @@ fn check_decl(
     platform: &model::Platform,
     id: DeclId,
     diags: &mut Diagnostics,
-    refs: &mut Vec<Reference>,
+    refs: Option<&mut Vec<Reference>>,
 ) -> Result {
     let d = view.decl(id);
     let mut cx = Cx::new(view, tables, id, diags, refs);
@@ -421,10 +440,9 @@ fn build_tables(view: &View, ids: impl Iterator<Item = DeclId>) -> Tables {
     let mut t = Tables::default();
     let empty = Tables::default();
     let mut quiet = Diagnostics::new();
-    let mut no_refs = Vec::new();
     for id in ids {
         let d = view.decl(id);
-        let mut cx = Cx::new(view, &empty, id, &mut quiet, &mut no_refs);
+        let mut cx = Cx::new(view, &empty, id, &mut quiet, None);
         match d.kind {
             k if k.is_workload() => {
                 let mut ports = Vec::new();

@@ -97,24 +97,25 @@ impl<'v> Cx<'v, '_> {
     }
 
     fn head(&mut self, first: &Ident) -> Option<Head> {
+        let current = self.current;
         if first.name == "self" {
-            self.refs.push(Reference {
+            self.note(|| Reference {
                 span: first.span,
-                target: Target::Decl(self.current),
+                target: Target::Decl(current),
             });
-            return Some(Head::Decl(self.current));
+            return Some(Head::Decl(current));
         }
         if let Some(binding) = self.decl().param(&first.name) {
-            self.refs.push(Reference {
+            self.note(|| Reference {
                 span: first.span,
-                target: Target::Param(self.current, first.name.clone()),
+                target: Target::Param(current, first.name.clone()),
             });
             return self
                 .param_value(&first.name, binding.decl.ty.clone(), first.span)
                 .map(Head::Param);
         }
         if let Some(id) = self.program().lookup(&first.name) {
-            self.refs.push(Reference {
+            self.note(|| Reference {
                 span: first.span,
                 target: Target::Decl(id),
             });
@@ -217,7 +218,7 @@ impl<'v> Cx<'v, '_> {
                     );
                     return None;
                 }
-                self.refs.push(Reference {
+                self.note(|| Reference {
                     span: m.span,
                     target: Target::SecretKey(id, m.name.clone()),
                 });
@@ -241,7 +242,7 @@ impl<'v> Cx<'v, '_> {
                     );
                     return None;
                 }
-                self.refs.push(Reference {
+                self.note(|| Reference {
                     span: m.span,
                     target: Target::ConfigKey(id, m.name.clone()),
                 });
@@ -337,10 +338,10 @@ impl<'v> Cx<'v, '_> {
         ports: &'v [PortInfo],
         m: &Ident,
     ) -> Option<&'v PortInfo> {
-        let name = self.view.decl(id).name.name.clone();
+        let name = self.view.decl(id).name.name.as_str();
         match ports.iter().find(|p| p.name == m.name) {
             Some(p) => {
-                self.refs.push(Reference {
+                self.note(|| Reference {
                     span: m.span,
                     target: Target::Port(id, p.name.clone()),
                 });
