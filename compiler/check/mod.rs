@@ -71,7 +71,11 @@ pub fn check_reusing(
         program: p,
         decls: p.decls.iter().collect(),
     };
-    let mut references = p.references.clone();
+    let mut references = if keep {
+        p.references.clone()
+    } else {
+        Vec::new()
+    };
     // Declarations' ports and keys depend on their own text only: after an edit, the
     // rows of the declarations it changed are built again.
     let tables = match reuse {
@@ -82,7 +86,7 @@ pub fn check_reusing(
         }
         None => build_tables(&base_view, p.decl_ids()),
     };
-    let platform = platform_of(&base_view, &tables, diags, &mut references);
+    let platform = platform_of(&base_view, &tables, diags, keep.then_some(&mut references));
     let ids: Vec<DeclId> = p.decl_ids().collect();
     let prev = |id: DeclId| reuse.and_then(|r| r.take_base(id));
     let entries = check_decls(&base_view, &tables, &platform, &ids, &prev, keep);
@@ -246,7 +250,9 @@ fn plan_env<'p>(
     let mut diags = Diagnostics::new();
     let mut refs = Vec::new();
     let platform = match p.platform {
-        Some(id) if patched.contains(&id) => platform_of(&view, &tables, &mut diags, &mut refs),
+        Some(id) if patched.contains(&id) => {
+            platform_of(&view, &tables, &mut diags, Some(&mut refs))
+        }
         _ => base_platform.clone(),
     };
     // What the overrides can change: the patched declarations, those that refer to one
@@ -346,10 +352,10 @@ fn platform_of(
     view: &View,
     tables: &Tables,
     diags: &mut Diagnostics,
-    refs: &mut Vec<Reference>,
+    refs: Option<&mut Vec<Reference>>,
 ) -> model::Platform {
     match view.program.platform {
-        Some(id) => Cx::new(view, tables, id, diags, Some(refs)).build_platform(view.decl(id)),
+        Some(id) => Cx::new(view, tables, id, diags, refs).build_platform(view.decl(id)),
         None => model::Platform::fallback(),
     }
 }
