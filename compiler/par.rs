@@ -117,6 +117,25 @@ fn on_threads<C: Send, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Runs `a` and `b` at once, `b` on another thread when there is a core for it;
+/// returns both results.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if threads() <= 1 {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let other = s.spawn(b);
+        let first = a();
+        match other.join() {
+            Ok(second) => (first, second),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Drops `items` on all cores (large trees of small allocations take a while to free).
 pub fn drop_all<T: Send>(mut items: Vec<T>) {
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
@@ -162,5 +181,17 @@ mod tests {
         });
         assert_eq!(out, items);
         assert_eq!(each(&items, |ms| *ms), items);
+    }
+
+    #[test]
+    fn join_returns_both_results_in_place() {
+        let (a, b) = join(
+            || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                "first"
+            },
+            || 2 + 2,
+        );
+        assert_eq!((a, b), ("first", 4));
     }
 }

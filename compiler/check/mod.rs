@@ -98,13 +98,25 @@ pub fn check_reusing(
         memo.as_mut().map(|m| &mut m.base),
         &ids,
     );
-    let mut base = assemble(
-        "base",
-        platform.clone(),
-        results.iter().map(|r| &**r),
-        &names,
-        None,
-        diags,
+    // The base model is assembled and held to the rules while the environments work
+    // out what they must check again.
+    let (mut base, plans) = crate::par::join(
+        || {
+            assemble(
+                "base",
+                platform.clone(),
+                results.iter().map(|r| &**r),
+                &names,
+                None,
+                diags,
+            )
+        },
+        || {
+            p.envs
+                .iter()
+                .map(|e| plan_env(p, e, &tables, &platform, &results))
+                .collect::<Vec<EnvPlan>>()
+        },
     );
     let envs = if p.envs.is_empty() {
         base.env = "default".to_string();
@@ -113,11 +125,6 @@ pub fn check_reusing(
         // Environments are independent of each other: what each re-checks is checked
         // on all cores in one pass (an environment re-checks a fifth of a program, say,
         // too little to keep the cores busy alone), then each is assembled.
-        let plans: Vec<EnvPlan> = p
-            .envs
-            .iter()
-            .map(|e| plan_env(p, e, &tables, &platform, &results))
-            .collect();
         let jobs: Vec<(usize, DeclId)> = plans
             .iter()
             .enumerate()
