@@ -130,7 +130,9 @@ pub enum Origin {
 pub struct SourceFile {
     pub origin: Origin,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Where each line starts, found the first time a position is asked for (a
+    /// diagnostic, the editor): a check that finds nothing never needs it.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
     /// Where its declarations start, once the parser has found them.
     chunks: std::sync::OnceLock<Vec<usize>>,
 }
@@ -144,16 +146,20 @@ pub struct LineCol {
 
 impl SourceFile {
     pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| clamp_u32(i + 1)))
-            .collect();
         SourceFile {
             origin,
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
             chunks: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| clamp_u32(i + 1)))
+                .collect()
+        })
     }
 
     /// Where the file's declarations start (see `syntax::chunk`), found by `find` the
@@ -189,21 +195,21 @@ impl SourceFile {
     /// 0-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         let o = clamp_u32(self.clamp(offset));
-        match self.line_starts.binary_search(&o) {
+        match self.line_starts().binary_search(&o) {
             Ok(l) => l,
             Err(l) => l - 1,
         }
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
+        self.line_starts()
             .get(line)
             .map(|&s| s as usize)
             .unwrap_or(self.text.len())
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// 1-based line and column, the column counted in Unicode scalar values.
@@ -229,7 +235,7 @@ impl SourceFile {
     /// Byte offset of a 0-based line and UTF-16 column (clamped to the line).
     pub fn offset_of_utf16(&self, line: u32, col: u32) -> usize {
         let line = line as usize;
-        if line >= self.line_starts.len() {
+        if line >= self.line_starts().len() {
             return self.text.len();
         }
         column_offset(&self.text, self.line_start(line), col)
