@@ -697,15 +697,14 @@ fn bytes_of(v: Option<&Val>) -> Bytes {
 /// Records the span of every value by path (`scale.min`), two levels deep.
 fn record_spans(ev: &Ev<'_>, prefix: &str, out: &mut ValueSpans) {
     for e in &ev.entries {
+        // The path made in one piece: `prefix.key`, or the key alone at the top.
+        let dot = if prefix.is_empty() { "" } else { "." };
         let key = match &e.key {
             MKey::Field(k) if prefix.is_empty() => k.clone(),
             MKey::Field(k) => format!("{prefix}.{k}"),
-            MKey::Named(k, n) if prefix.is_empty() => format!("{k}.{n}"),
-            MKey::Named(k, n) => format!("{prefix}.{k}.{n}"),
-            MKey::Route(p) if prefix.is_empty() => format!("route {p}"),
-            MKey::Route(p) => format!("{prefix}.route {p}"),
-            MKey::Mount(p) if prefix.is_empty() => format!("mount {p}"),
-            MKey::Mount(p) => format!("{prefix}.mount {p}"),
+            MKey::Named(k, n) => format!("{prefix}{dot}{k}.{n}"),
+            MKey::Route(p) => format!("{prefix}{dot}route {p}"),
+            MKey::Mount(p) => format!("{prefix}{dot}mount {p}"),
         };
         let span = if e.val.is_some() {
             e.value_span

@@ -366,8 +366,7 @@ pub fn cron(s: &str) -> Result<(), Invalid> {
     // Every environment checks a database's backup again, with the same schedule:
     // schedules found valid once are remembered (a few, each a line of text).
     static VALID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let known = |t: &str| VALID.lock().is_ok_and(|v| v.iter().any(|s| s == t));
-    if known(t) {
+    if VALID.lock().is_ok_and(|v| v.iter().any(|s| s == t)) {
         return Ok(());
     }
     let parser = croner::parser::CronParser::builder()

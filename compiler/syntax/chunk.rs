@@ -40,13 +40,16 @@ pub fn chunk_starts(text: &str) -> Vec<usize> {
     };
     match split {
         Some(at) => starts_split_at(text, at),
-        None => {
-            let mut starts = vec![0];
-            Scan::at(0).run(text, text.len(), &mut starts);
-            starts.dedup();
-            starts
-        }
+        None => in_one_piece(text),
     }
+}
+
+/// [`chunk_starts`] by one scan from the start to the end.
+fn in_one_piece(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    Scan::at(0).run(text, text.len(), &mut starts);
+    starts.dedup();
+    starts
 }
 
 /// [`chunk_starts`] with the second half's scan begun at `at`, a [`split_point`].
@@ -341,13 +344,6 @@ mod tests {
     fn a_missing_brace_does_not_swallow_the_next_declaration() {
         let t = "service a {\n  image = \"x\"\n\nservice b { }\n";
         assert_eq!(chunks(t).len(), 2);
-    }
-
-    fn in_one_piece(text: &str) -> Vec<usize> {
-        let mut starts = vec![0];
-        Scan::at(0).run(text, text.len(), &mut starts);
-        starts.dedup();
-        starts
     }
 
     /// Every place a long file may be split at, over the whole file.
