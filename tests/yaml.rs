@@ -103,3 +103,67 @@ proptest! {
         same(&vec![BTreeMap::from([("a".to_string(), V::S(s))])])?;
     }
 }
+
+/// The words YAML reads as something other than a string, in every case, with the near
+/// misses around them, as keys and as values; and keys that are not strings.
+#[test]
+fn keywords_and_odd_keys_are_written_identically() {
+    let words = [
+        "null",
+        "Null",
+        "NULL",
+        "nUll",
+        "nulls",
+        "true",
+        "True",
+        "TRUE",
+        "tRue",
+        "false",
+        "False",
+        "FALSE",
+        "fAlse",
+        "inf",
+        "Inf",
+        "INF",
+        "iNf",
+        "in",
+        "infs",
+        "nan",
+        "NaN",
+        "NAN",
+        "nAn",
+        "na",
+        "infinity",
+        "Infinity",
+        "INFINITY",
+        "inFinity",
+        "infinity1",
+        "y",
+        "yes",
+        "on",
+        "off",
+        "no",
+        "_",
+        "/",
+        "a.b",
+        "a-",
+        "a/b_c",
+    ];
+    for w in words {
+        same(&BTreeMap::from([(w.to_string(), V::S(w.to_string()))])).unwrap();
+        same(&vec![V::S(w.to_string())]).unwrap();
+        assert!(
+            fastyaml::to_string(&BTreeMap::from([(w.to_string(), 1)])).is_ok(),
+            "{w}"
+        );
+    }
+    same(&BTreeMap::from([(-3i64, "x"), (0, "y"), (42, "z")])).unwrap();
+    same(&BTreeMap::from([('k', "x"), ('1', "y"), ('é', "z")])).unwrap();
+    same(&BTreeMap::from([
+        ("k", 'x'),
+        ("1", '1'),
+        ("é", 'é'),
+        ("n", '\n'),
+    ]))
+    .unwrap();
+}

@@ -98,38 +98,42 @@ pub fn obviously_plain(s: &str) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
-    if !first.is_ascii_alphabetic() && first != b'_' && first != b'/' {
+    if PLAIN[usize::from(first)] != FIRST {
         return false;
     }
-    if !b
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-'))
-    {
-        return false;
+    b.iter().all(|&c| PLAIN[usize::from(c)] != 0) && !is_keyword(s)
+}
+
+/// Bytes of an obviously plain scalar: those that may start one, and those that may
+/// only follow the first.
+const FIRST: u8 = 2;
+const REST: u8 = 1;
+const PLAIN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b'/' {
+            FIRST
+        } else if b.is_ascii_digit() || b == b'.' || b == b'-' {
+            REST
+        } else {
+            0
+        };
+        c += 1;
     }
-    !matches!(
-        s,
-        "null"
-            | "Null"
-            | "NULL"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "inf"
-            | "nan"
-            | "infinity"
-            | "Infinity"
-            | "NaN"
-            | "INF"
-            | "NAN"
-            | "INFINITY"
-            | "Inf"
-    ) && !s.eq_ignore_ascii_case("infinity")
-        && !s.eq_ignore_ascii_case("inf")
-        && !s.eq_ignore_ascii_case("nan")
+    t
+};
+
+/// The words YAML reads as null, a boolean, an infinity or not-a-number when plain.
+fn is_keyword(s: &str) -> bool {
+    match s.len() {
+        3 => s.eq_ignore_ascii_case("inf") || s.eq_ignore_ascii_case("nan"),
+        4 => matches!(s, "null" | "Null" | "NULL" | "true" | "True" | "TRUE"),
+        5 => matches!(s, "false" | "False" | "FALSE"),
+        8 => s.eq_ignore_ascii_case("infinity"),
+        _ => false,
+    }
 }
 
 /// How a scalar is written.
@@ -497,11 +501,20 @@ impl Writer {
     }
 
     fn key(&mut self, k: &str, at: usize) -> Result<()> {
-        // libyaml writes long or multi-line keys as complex keys (`? …`).
-        if k.len() > 128 || k.contains(is_break) {
+        self.key_in(k, at, k.len() <= 128 && obviously_plain(k))
+    }
+
+    /// A key, `plain` when it is known to need no quotes (a name, a number).
+    fn key_in(&mut self, k: &str, at: usize, plain: bool) -> Result<()> {
+        let style = if plain {
+            Style::Plain
+        } else if k.len() > 128 || k.contains(is_break) {
+            // libyaml writes long or multi-line keys as complex keys (`? …`).
             return Err(Error::Unsupported("complex key"));
-        }
-        match style(k, true) {
+        } else {
+            style(k, true)
+        };
+        match style {
             Style::Plain => self.out.push_str(k),
             Style::Single => write_single(&mut self.out, k)?,
             Style::Double => write_double(&mut self.out, k),
@@ -598,70 +611,73 @@ impl<'w> Compound<'w> {
     }
 }
 
-/// Serializes map keys to their text.
-struct KeyText;
+/// Writes a map key in place: strings, characters, integers and unit variants.
+struct KeyWriter<'c, 'w>(&'c mut Compound<'w>);
+
+impl KeyWriter<'_, '_> {
+    fn write(self, text: &str) -> Result<()> {
+        self.0.next_key();
+        self.0.w.key(text, self.0.at)
+    }
+}
 
 macro_rules! key_int {
     ($($f:ident: $t:ty),*) => {
-        $(fn $f(self, v: $t) -> Result<String> { Ok(v.to_string()) })*
+        // serde_yaml_ng writes an integer key as a plain number.
+        $(fn $f(self, v: $t) -> Result<()> {
+            self.0.next_key();
+            self.0.w.key_in(itoa::Buffer::new().format(v), self.0.at, true)
+        })*
     };
 }
 
-impl ser::Serializer for KeyText {
-    type Ok = String;
+impl ser::Serializer for KeyWriter<'_, '_> {
+    type Ok = ();
     type Error = Error;
-    type SerializeSeq = ser::Impossible<String, Error>;
-    type SerializeTuple = ser::Impossible<String, Error>;
-    type SerializeTupleStruct = ser::Impossible<String, Error>;
-    type SerializeTupleVariant = ser::Impossible<String, Error>;
-    type SerializeMap = ser::Impossible<String, Error>;
-    type SerializeStruct = ser::Impossible<String, Error>;
-    type SerializeStructVariant = ser::Impossible<String, Error>;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
 
-    fn serialize_str(self, v: &str) -> Result<String> {
-        Ok(v.to_string())
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.write(v)
     }
-    fn serialize_char(self, v: char) -> Result<String> {
-        Ok(v.to_string())
+    fn serialize_char(self, _: char) -> Result<()> {
+        // serde_yaml_ng quotes a character key whatever it is; left to it.
+        Err(Error::Unsupported("character key"))
     }
     key_int!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
-    fn serialize_bool(self, _: bool) -> Result<String> {
+    fn serialize_bool(self, _: bool) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_f32(self, _: f32) -> Result<String> {
+    fn serialize_f32(self, _: f32) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_f64(self, _: f64) -> Result<String> {
+    fn serialize_f64(self, _: f64) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_none(self) -> Result<String> {
+    fn serialize_none(self) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<String> {
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<()> {
         v.serialize(self)
     }
-    fn serialize_unit(self) -> Result<String> {
+    fn serialize_unit(self) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<String> {
-        Ok(variant.to_string())
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<()> {
+        self.write(variant)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<String> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> Result<()> {
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -670,7 +686,7 @@ impl ser::Serializer for KeyText {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String> {
+    ) -> Result<()> {
         Err(Error::Unsupported("non-string key"))
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
@@ -740,7 +756,7 @@ impl<'w> ser::Serializer for &'w mut Writer {
         Err(Error::Unsupported("float"))
     }
     fn serialize_char(self, v: char) -> Result<()> {
-        self.scalar(&v.to_string())
+        self.scalar(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<()> {
         self.scalar(v)
@@ -848,9 +864,7 @@ impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        let text = k.serialize(KeyText)?;
-        self.next_key();
-        self.w.key(&text, self.at)
+        k.serialize(KeyWriter(self))
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         v.serialize(&mut *self.w)
