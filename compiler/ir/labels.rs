@@ -2,6 +2,7 @@
 //! carries, selectors, the call graph (who calls whom on which ports), routed ports, and
 //! content hashes of configs.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -20,12 +21,13 @@ pub const COMPONENT: &str = "app.kubernetes.io/component";
 pub const VERSION: &str = "app.kubernetes.io/version";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
-/// A connection the program declares: `from` calls `to` on `ports`.
+/// A connection the program declares: `from` calls `to` on `ports`, borrowed from the
+/// model (only a backup's name is made).
 #[derive(Clone, Debug)]
-pub struct Edge {
-    pub from: String,
-    pub to: String,
-    pub ports: Vec<Port>,
+pub struct Edge<'m> {
+    pub from: Cow<'m, str>,
+    pub to: &'m str,
+    pub ports: &'m [Port],
 }
 
 /// The lowering context of one environment.
@@ -34,10 +36,10 @@ pub struct Cx<'m> {
     pub ns: String,
     common: Labels,
     /// Every declared connection, in program order (backups included).
-    pub edges: Vec<Edge>,
+    pub edges: Vec<Edge<'m>>,
     /// Indices into `edges` by caller and by target.
-    by_from: HashMap<String, Vec<usize>>,
-    by_to: HashMap<String, Vec<usize>>,
+    by_from: HashMap<Cow<'m, str>, Vec<usize>>,
+    by_to: HashMap<&'m str, Vec<usize>>,
     /// Ports of each workload that a gateway routes to.
     pub routed: HashMap<String, BTreeSet<String>>,
     /// ConfigMap names by config.
@@ -56,20 +58,20 @@ impl<'m> Cx<'m> {
                     continue;
                 };
                 let ports = match &c.port {
-                    Some(p) => target.port(p).into_iter().cloned().collect(),
-                    None => target.ports.clone(),
+                    Some(p) => target.port(p).map_or(&[][..], std::slice::from_ref),
+                    None => &target.ports,
                 };
                 edges.push(Edge {
-                    from: w.name.clone(),
-                    to: target.name.clone(),
+                    from: Cow::Borrowed(&w.name),
+                    to: &target.name,
                     ports,
                 });
             }
             if w.backup.is_some() && w.dump.is_some() {
                 edges.push(Edge {
-                    from: backup_name(&w.name),
-                    to: w.name.clone(),
-                    ports: w.ports.clone(),
+                    from: Cow::Owned(backup_name(&w.name)),
+                    to: &w.name,
+                    ports: &w.ports,
                 });
             }
         }
@@ -82,11 +84,11 @@ impl<'m> Cx<'m> {
                     .insert(r.port.clone());
             }
         }
-        let mut by_from: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_to: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_from: HashMap<Cow<'m, str>, Vec<usize>> = HashMap::new();
+        let mut by_to: HashMap<&'m str, Vec<usize>> = HashMap::new();
         for (i, e) in edges.iter().enumerate() {
             by_from.entry(e.from.clone()).or_default().push(i);
-            by_to.entry(e.to.clone()).or_default().push(i);
+            by_to.entry(e.to).or_default().push(i);
         }
         let config_names = m
             .configs
@@ -141,7 +143,7 @@ impl<'m> Cx<'m> {
     }
 
     /// Connections into `to`, in program order.
-    pub fn callers<'a>(&'a self, to: &str) -> impl Iterator<Item = &'a Edge> + 'a {
+    pub fn callers<'a>(&'a self, to: &str) -> impl Iterator<Item = &'a Edge<'m>> + 'a {
         self.by_to
             .get(to)
             .into_iter()
@@ -150,7 +152,7 @@ impl<'m> Cx<'m> {
     }
 
     /// Connections out of `from`, in program order.
-    pub fn callees<'a>(&'a self, from: &str) -> impl Iterator<Item = &'a Edge> + 'a {
+    pub fn callees<'a>(&'a self, from: &str) -> impl Iterator<Item = &'a Edge<'m>> + 'a {
         self.by_from
             .get(from)
             .into_iter()

@@ -140,8 +140,8 @@ pub fn allow_dns(cx: &Cx) -> NetworkPolicy {
 
 fn edge_egress(cx: &Cx, e: &Edge) -> NetworkPolicyEgressRule {
     NetworkPolicyEgressRule {
-        to: Some(vec![pods(cx, &e.to)]),
-        ports: Some(ports_of(&e.ports)),
+        to: Some(vec![pods(cx, e.to)]),
+        ports: Some(ports_of(e.ports)),
     }
 }
 
@@ -159,7 +159,7 @@ pub fn workload_policy(cx: &Cx, w: &Workload) -> NetworkPolicy {
         .callers(&w.name)
         .map(|e| NetworkPolicyIngressRule {
             from: Some(vec![pods(cx, &e.from)]),
-            ports: Some(ports_of(&e.ports)),
+            ports: Some(ports_of(e.ports)),
         })
         .collect();
     let routed: Vec<Port> = cx.routed_ports(w).into_iter().cloned().collect();
@@ -253,7 +253,7 @@ fn port_clients<'a>(cx: &'a Cx, w: &'a Workload, port: &'a Port) -> (BTreeSet<St
     let accounts = cx
         .callers(&w.name)
         .filter(|e| e.ports.iter().any(|p| p.name == port.name))
-        .map(|e| e.from.clone())
+        .map(|e| e.from.to_string())
         .collect();
     let routed = cx
         .routed
