@@ -696,28 +696,47 @@ fn bytes_of(v: Option<&Val>) -> Bytes {
 
 /// Records the span of every value by path (`scale.min`), two levels deep.
 fn record_spans(ev: &Ev<'_>, prefix: &str, out: &mut ValueSpans) {
+    // The path written in one piece: `prefix.key`, or the key alone at the top.
+    let write = |t: &mut String, key: &MKey| {
+        t.push_str(prefix);
+        if !prefix.is_empty() {
+            t.push('.');
+        }
+        match key {
+            MKey::Field(k) => t.push_str(k),
+            MKey::Named(k, n) => {
+                t.push_str(k);
+                t.push('.');
+                t.push_str(n);
+            }
+            MKey::Route(p) => {
+                t.push_str("route ");
+                t.push_str(p);
+            }
+            MKey::Mount(p) => {
+                t.push_str("mount ");
+                t.push_str(p);
+            }
+        }
+    };
     for e in &ev.entries {
-        // The path made in one piece: `prefix.key`, or the key alone at the top.
-        let dot = if prefix.is_empty() { "" } else { "." };
-        let key = match &e.key {
-            MKey::Field(k) if prefix.is_empty() => k.clone(),
-            MKey::Field(k) => format!("{prefix}.{k}"),
-            MKey::Named(k, n) => format!("{prefix}{dot}{k}.{n}"),
-            MKey::Route(p) => format!("{prefix}{dot}route {p}"),
-            MKey::Mount(p) => format!("{prefix}{dot}mount {p}"),
-        };
         let span = if e.val.is_some() {
             e.value_span
         } else {
             e.key_span
         };
-        // Nested blocks, but not the free keys of `env`, which no rule looks at.
+        // Nested blocks, but not the free keys of `env`, which no rule looks at; their
+        // values come before the block's own.
         if let Some(b) = &e.block
             && prefix.is_empty()
             && !matches!(&e.key, MKey::Field(k) if k == "env")
         {
+            let mut key = String::new();
+            write(&mut key, e.key);
             record_spans(b, &key, out);
+            out.push(&key, span);
+        } else {
+            out.push_with(span, |t| write(t, e.key));
         }
-        out.push(key, span);
     }
 }

@@ -434,21 +434,32 @@ pub struct Workload {
 
 /// The spans of a workload's values by path (`scale.min`, `volume.cache.at`), in the
 /// order they were written. Read only to place a diagnostic, so a list: it is made for
-/// every workload and looked up for a few.
+/// every workload and looked up for a few. The paths are written one after another into
+/// one text, so a workload's paths take two allocations, not one each.
 #[derive(Clone, Debug, Default)]
-pub struct ValueSpans(Vec<(String, Span)>);
+pub struct ValueSpans {
+    paths: String,
+    /// Where each path ends in `paths` (it starts where the one before ends), and its span.
+    ends: Vec<(usize, Span)>,
+}
 
 impl ValueSpans {
-    pub fn push(&mut self, path: String, span: Span) {
-        self.0.push((path, span));
+    pub fn push(&mut self, path: &str, span: Span) {
+        self.push_with(span, |t| t.push_str(path));
+    }
+
+    /// Adds a path that `write` appends to the text.
+    pub fn push_with(&mut self, span: Span, write: impl FnOnce(&mut String)) {
+        write(&mut self.paths);
+        self.ends.push((self.paths.len(), span));
     }
 
     pub fn get(&self, path: &str) -> Option<Span> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(p, _)| p == path)
-            .map(|(_, s)| *s)
+        (0..self.ends.len()).rev().find_map(|i| {
+            let start = i.checked_sub(1).map_or(0, |before| self.ends[before].0);
+            let (end, span) = self.ends[i];
+            (self.paths.get(start..end) == Some(path)).then_some(span)
+        })
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -456,11 +467,11 @@ impl ValueSpans {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Span> {
-        self.0.iter().map(|(_, s)| s)
+        self.ends.iter().map(|(_, s)| s)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Span> {
-        self.0.iter_mut().map(|(_, s)| s)
+        self.ends.iter_mut().map(|(_, s)| s)
     }
 }
 
@@ -617,5 +628,33 @@ impl Spans for Gateway {
         for r in &mut self.routes {
             f(&mut r.span);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(n: usize) -> Span {
+        Span::new(crate::source::SourceId(0), n, n + 1)
+    }
+
+    #[test]
+    fn value_spans_find_the_last_path_written_whole() {
+        let mut spans = ValueSpans::default();
+        spans.push("scale", at(1));
+        spans.push_with(at(2), |t| t.push_str("scale.min"));
+        spans.push("a", at(3));
+        spans.push("b", at(4));
+        spans.push("scale", at(5));
+        assert_eq!(spans.get("scale"), Some(at(5)));
+        assert_eq!(spans.get("scale.min"), Some(at(2)));
+        assert_eq!(spans.get("b"), Some(at(4)));
+        // Paths written next to each other are still told apart.
+        assert_eq!(spans.get("ab"), None);
+        assert_eq!(spans.get("scalescale.min"), None);
+        assert_eq!(spans.get(""), None);
+        assert!(!spans.contains("scale.max"));
+        assert_eq!(spans.values().count(), 5);
     }
 }
