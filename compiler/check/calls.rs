@@ -2,7 +2,7 @@
 //! `vault`, `file`, `issuer` and `if_unset`, with their arguments matched by position and
 //! name.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::eval::{Cx, Val};
 use super::model::{Probe, ProbeAction, SecretSource, Tls, VaultStore};

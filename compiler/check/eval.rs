@@ -3,7 +3,9 @@
 //! declaration), and whether a secret may appear (only in `env` bindings: E0401).
 //! References are bound here (E0101, E0403, E0501) and recorded for the editor.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use super::model::{Egress, Probe, SecretSource, Subject, Tls, VaultStore};

@@ -2,7 +2,7 @@
 //! applied, references resolved to names. This is what the emitters consume; it holds
 //! no syntax, only origin spans for the few diagnostics later phases raise.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 pub use super::value::{Bytes, IntOrPct, Millicores, Res, Text, TextPart};

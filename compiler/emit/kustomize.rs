@@ -16,7 +16,9 @@
 //! with one operation per changed field. Objects the environment adds are overlay
 //! resources; objects it drops are deleted with a strategic-merge `$patch: delete`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -3,7 +3,7 @@
 //! reading goes through a [`Loader`], so the core stays free of I/O. Import cycles and
 //! missing files are E0801; a file that is not UTF-8 text is E0803.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use super::stdlib;
 use crate::diag::suggest::did_you_mean;

@@ -10,7 +10,7 @@ pub mod merge;
 mod overrides;
 pub mod stdlib;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 pub use load::{FileRead, Loader, MemoryLoader};
 pub use merge::{MBlock, MEntry, MKey};

@@ -3,7 +3,7 @@
 //! key with a default (E0701 otherwise). The overridden declarations are copied and
 //! patched per environment; the checker type-checks them like the original.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::merge::{MBlock, MEntry, MKey};
 use super::{DeclId, OverridePath, Program, RDecl, REnv, Reference, Target};

@@ -2,7 +2,7 @@
 //! yields one E0001 and the rest of the file still parses. pest pairs never leave this
 //! module; pest errors are turned into diagnostics with the expected tokens in words.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -15,7 +15,9 @@ mod sample;
 mod tmpl;
 pub mod values;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use serde_json::{Map, Value, json};
 

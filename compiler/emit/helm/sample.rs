@@ -5,7 +5,7 @@
 //! are sampled instead: the model is lowered once for every combination, and the
 //! templates choose between what differs.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use crate::check::Model;
