@@ -75,15 +75,17 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
         .map(|w| (w.name.as_str(), values::workload_path(w)))
         .collect();
 
-    // Every sample of the model, and the templates of each group of objects, on all
-    // cores: a group is lowered in every sample, objects equal in several samples are
-    // compared as typed objects and turned into values once, and the samples of each
-    // object are merged into its template.
-    let samples: Vec<_> = MESHES
+    // Every sample of the model (every mesh in every regime, in that order; the samples
+    // of one regime share its workloads), and the templates of each group of objects,
+    // on all cores: a group is lowered in every sample, objects equal in several
+    // samples are compared as typed objects and turned into values once, and the
+    // samples of each object are merged into its template.
+    let regimes: Vec<Model> = crate::par::each(&REGIMES, |r| sampler.regime(*r));
+    let models: Vec<Model> = MESHES
         .iter()
-        .flat_map(|mesh| REGIMES.iter().map(|r| (*mesh, *r)))
+        .flat_map(|mesh| regimes.iter().map(|m| sample::with_mesh(m, *mesh)))
         .collect();
-    let models: Vec<Model> = crate::par::each(&samples, |(mesh, r)| sampler.model(*mesh, *r));
+    drop(regimes);
     let cxs: Vec<l::Cx> = crate::par::each(&models, l::Cx::new);
     let extra = Additions {
         chart: &chart_marker,

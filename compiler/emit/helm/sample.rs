@@ -244,10 +244,10 @@ impl Sampler {
         }
     }
 
-    /// The marked model with this mesh, and every workload in this regime.
-    pub fn model(&self, mesh: Mesh, regime: Regime) -> Model {
+    /// The marked model with every workload in this regime. The samples of one regime
+    /// differ only in their mesh, so they share its workloads ([`with_mesh`]).
+    pub fn regime(&self, regime: Regime) -> Model {
         let mut m = self.model.clone();
-        m.platform.mesh = mesh;
         for (i, w) in m.workloads.iter_mut().enumerate() {
             if w.kind == Kind::Job {
                 continue;
@@ -267,4 +267,11 @@ impl Sampler {
         }
         m
     }
+}
+
+/// A sample: the model of a regime with this mesh, sharing its declarations.
+pub fn with_mesh(regime: &Model, mesh: Mesh) -> Model {
+    let mut m = regime.clone();
+    m.platform.mesh = mesh;
+    m
 }
