@@ -130,8 +130,11 @@ pub fn run(o: &Options) -> u8 {
     // Without an overlay to make, nothing needs an environment's objects together:
     // each group is lowered, printed and dropped.
     if raw && kustomize.is_none() {
-        for m in &models {
-            let files = match emit::raw::files_of(m) {
+        // Every environment's lowering context (its call graph) is made first, on all
+        // cores, instead of one at a time between environments.
+        let cxs = crate::par::each(&models, |m| crate::ir::labels::Cx::new(m));
+        for cx in &cxs {
+            let files = match emit::raw::files_in(cx) {
                 Ok((f, n)) => {
                     objects += n;
                     f

@@ -17,10 +17,15 @@ pub fn files(objects: &Objects) -> Result<Vec<OutFile>, EmitError> {
 /// group dropped once it is printed, with the number of objects they hold: the same
 /// files as [`files`] of the environment's objects, without ever holding them all.
 pub fn files_of(m: &Model) -> Result<(Vec<OutFile>, usize), EmitError> {
-    let cx = crate::ir::labels::Cx::new(m);
+    files_in(&crate::ir::labels::Cx::new(m))
+}
+
+/// The same, with the environment's lowering context already made.
+pub fn files_in(cx: &crate::ir::labels::Cx) -> Result<(Vec<OutFile>, usize), EmitError> {
+    let m = cx.m;
     let sources = ir::sources(m);
     let runs = crate::par::runs(&sources, |_, run| {
-        print(&m.env, run.iter().filter_map(|s| ir::lower_source(&cx, *s)))
+        print(&m.env, run.iter().filter_map(|s| ir::lower_source(cx, *s)))
     });
     gathered(runs)
 }
