@@ -7,4 +7,6 @@ pub mod chunk;
 pub mod keyed;
 mod parser;
 
-pub use parser::{MAX_NESTING, ParseCache, parse_chunked, parse_file, parse_file_cached};
+pub use parser::{
+    MAX_NESTING, ParseCache, parse_chunked, parse_chunked_keyed, parse_file, parse_file_cached,
+};

@@ -138,15 +138,8 @@ impl ParseCache {
             let mut copy = k.trees.as_ref().clone();
             let place = k.next_place();
             copy.shift(place.source, i64::from(place.at));
-            // Declarations' bodies are keyed now rather than while the user waits
-            // (environments keep theirs: they are paths into other declarations).
-            for item in &mut copy {
-                if let Item::Decl(d) = item
-                    && d.kind.name != "env"
-                {
-                    d.keyed = Some(Box::new(Keyed::of(&mut d.body)));
-                }
-            }
+            // Declarations' bodies are keyed now rather than while the user waits.
+            copy.iter_mut().for_each(key_body);
             if let Ok(mut spare) = k.spare.lock()
                 && spare.is_none()
             {
@@ -154,6 +147,16 @@ impl ParseCache {
             }
         }
         self.preparing.store(false, Ordering::Release);
+    }
+}
+
+/// Keys a declaration's body (`Keyed::of`, the form the resolver merges), leaving the
+/// body empty; environments keep theirs: they are paths into other declarations.
+fn key_body(item: &mut Item) {
+    if let Item::Decl(d) = item
+        && d.kind.name != "env"
+    {
+        d.keyed = Some(Box::new(Keyed::of(&mut d.body)));
     }
 }
 
@@ -174,12 +177,36 @@ pub fn parse_chunked(
     starts: &[usize],
     cache: Option<(&ParseCache, &str)>,
 ) -> (File, Vec<Diagnostic>) {
+    parse_chunks_of(source, text, starts, cache, false)
+}
+
+/// Like [`parse_chunked`] without a cache, for the resolver: each declaration's body
+/// is also keyed ([`Keyed::of`]) on the thread that parsed it, instead of in a pass of
+/// its own after the whole file is parsed. Only the resolver may use this: the bodies
+/// are left empty.
+pub fn parse_chunked_keyed(
+    source: SourceId,
+    text: &str,
+    starts: &[usize],
+) -> (File, Vec<Diagnostic>) {
+    parse_chunks_of(source, text, starts, None, true)
+}
+
+fn parse_chunks_of(
+    source: SourceId,
+    text: &str,
+    starts: &[usize],
+    cache: Option<(&ParseCache, &str)>,
+    key: bool,
+) -> (File, Vec<Diagnostic>) {
     let ranges = chunk::ranges(starts, text.len());
     let mut old = cache
         .and_then(|(c, path)| c.files.lock().ok()?.remove(path))
         .unwrap_or_default();
     let known = cache.map(|_| &old);
-    let parts = crate::par::runs(&ranges, |_, run| parse_chunks(source, text, run, known));
+    let parts = crate::par::runs(&ranges, |_, run| {
+        parse_chunks(source, text, run, known, key)
+    });
     let mut file = File {
         source,
         items: Vec::new(),
@@ -211,6 +238,7 @@ fn parse_chunks(
     text: &str,
     run: &[(usize, usize)],
     known: Option<&Chunks>,
+    key: bool,
 ) -> (Vec<Item>, Vec<Diagnostic>, Vec<(Box<str>, Kept)>) {
     // A chunk is one declaration, as a rule.
     let mut items = Vec::with_capacity(run.len());
@@ -270,7 +298,10 @@ fn parse_chunks(
                 };
                 if let Some(f) = pairs.next() {
                     for p in f.into_inner() {
-                        if let Some(item) = b.item(p) {
+                        if let Some(mut item) = b.item(p) {
+                            if key {
+                                key_body(&mut item);
+                            }
                             items.push(item);
                         }
                     }
