@@ -134,18 +134,27 @@ pub fn run(o: &Options) -> u8 {
         // cores, instead of one at a time between environments.
         let cxs = crate::par::each(&models, |m| crate::ir::labels::Cx::new(m));
         for cx in &cxs {
-            let files = match emit::raw::files_in(cx) {
-                Ok((f, n)) => {
-                    objects += n;
-                    f
+            // Each run of groups goes to disk from the thread that printed it.
+            let written = match &mut sink {
+                Sink::Stage(s) => s.write_with(&raw_tree, |w| {
+                    emit::raw::put_in(cx, |files| w.write(&files).map_err(Failed::Write))
+                }),
+                Sink::Keep(_) => {
+                    Ok(emit::raw::files_in(cx)
+                        .map_err(Failed::Emit)
+                        .and_then(|(files, n)| {
+                            sink.put(&raw_tree, files).map_err(Failed::Write)?;
+                            Ok(n)
+                        }))
                 }
-                Err(e) => {
+            };
+            match written {
+                Ok(Ok(n)) => objects += n,
+                Ok(Err(Failed::Emit(e))) => {
                     eprintln!("error: {e}");
                     return EXIT_ERRORS;
                 }
-            };
-            if let Err(e) = sink.put(&raw_tree, files) {
-                return cannot_write(&raw_tree, e);
+                Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&raw_tree, e),
             }
         }
     }
@@ -264,6 +273,18 @@ pub fn run(o: &Options) -> u8 {
     // writing its output did, so it is left for the exit to reclaim.
     std::mem::forget(c);
     EXIT_OK
+}
+
+/// Why making or writing a tree's files failed.
+enum Failed {
+    Emit(emit::EmitError),
+    Write(std::io::Error),
+}
+
+impl From<emit::EmitError> for Failed {
+    fn from(e: emit::EmitError) -> Failed {
+        Failed::Emit(e)
+    }
 }
 
 /// Where output goes as it is made.

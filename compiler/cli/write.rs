@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::emit::OutFile;
 
@@ -104,6 +105,27 @@ impl Staged {
         Ok(())
     }
 
+    /// Runs `f` with a writer for the tree at `subtree` that any thread may use, so that
+    /// files go to disk on the thread that made them instead of being gathered first.
+    pub fn write_with<R>(
+        &mut self,
+        subtree: &str,
+        f: impl FnOnce(&TreeWriter) -> R,
+    ) -> io::Result<R> {
+        let i = self.tree(subtree)?;
+        let t = &mut self.trees[i];
+        let w = TreeWriter {
+            staging: &t.staging,
+            prefix: format!("{}/", subtree.trim_end_matches('/')),
+            files: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+        };
+        let r = f(&w);
+        t.files += w.files.into_inner();
+        t.bytes += w.bytes.into_inner();
+        Ok(r)
+    }
+
     /// Carries the operator's files named in `keep` over from the tree being replaced.
     pub fn keep(&mut self, subtree: &str, keep: &[String]) -> io::Result<()> {
         let i = self.tree(subtree)?;
@@ -145,6 +167,40 @@ impl Drop for Staged {
             // Only when empty: nothing of this build is left there.
             let _ = std::fs::remove_dir(&self.root);
         }
+    }
+}
+
+/// Writes files of one staged tree from several threads at once ([`Staged::write_with`]).
+pub struct TreeWriter<'s> {
+    staging: &'s Path,
+    prefix: String,
+    files: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl TreeWriter<'_> {
+    /// Writes `files` (paths relative to the output directory), making their directories.
+    pub fn write(&self, files: &[OutFile]) -> io::Result<()> {
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|f| {
+                self.staging
+                    .join(f.path.strip_prefix(&self.prefix).unwrap_or(&f.path))
+            })
+            .collect();
+        let dirs: BTreeSet<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+        for dir in dirs {
+            std::fs::create_dir_all(dir)?;
+        }
+        for (path, f) in paths.iter().zip(files) {
+            std::fs::write(path, &f.bytes)?;
+        }
+        self.files.fetch_add(files.len(), Ordering::Relaxed);
+        self.bytes.fetch_add(
+            files.iter().map(|f| f.bytes.len()).sum::<usize>(),
+            Ordering::Relaxed,
+        );
+        Ok(())
     }
 }
 
@@ -349,6 +405,45 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(entries(&root), vec!["helm", "raw"]);
         assert_eq!(entries(&root.join("raw")), vec!["dev", "prod"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn files_written_from_several_threads_are_counted_and_swapped_in_whole() {
+        let root = fresh("threads");
+        replace(&root, &[file("raw/old.yaml", "old\n")]).unwrap();
+        let mut staged = Staged::new(&root).unwrap();
+        let runs: Vec<Vec<OutFile>> = (0..8)
+            .map(|i| {
+                vec![
+                    file(&format!("raw/dev/{i}.yaml"), "ab\n"),
+                    file(&format!("raw/dev/sub/{i}.yaml"), "c\n"),
+                ]
+            })
+            .collect();
+        let written = staged
+            .write_with("raw", |w| crate::par::each(&runs, |run| w.write(run)))
+            .unwrap();
+        assert!(written.iter().all(Result::is_ok));
+        assert_eq!(staged.sizes(), vec![("raw".to_string(), 16, 8 * 5)]);
+        // Nothing of it shows before the commit.
+        assert!(root.join("raw/old.yaml").exists());
+        staged.commit().unwrap();
+        assert_eq!(entries(&root.join("raw")), vec!["dev"]);
+        assert_eq!(entries(&root.join("raw/dev")).len(), 9);
+        assert_eq!(entries(&root.join("raw/dev/sub")).len(), 8);
+
+        // A write that fails inside: dropped without a commit, nothing of it is left.
+        let mut staged = Staged::new(&root).unwrap();
+        let failed = staged
+            .write_with("raw", |w| {
+                w.write(&[file("raw/x.yaml", "x\n"), file("raw/x.yaml/y.yaml", "y\n")])
+            })
+            .unwrap();
+        assert!(failed.is_err());
+        drop(staged);
+        assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
+        assert_eq!(entries(&root.join("raw")), vec!["dev"]);
         let _ = std::fs::remove_dir_all(&root);
     }
 

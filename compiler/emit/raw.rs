@@ -30,6 +30,23 @@ pub fn files_in(cx: &crate::ir::labels::Cx) -> Result<(Vec<OutFile>, usize), Emi
     gathered(runs)
 }
 
+/// Like [`files_in`], handing each run's files to `put` on the thread that made them
+/// instead of gathering them (in no particular order); the number of objects.
+pub fn put_in<E: From<EmitError> + Send>(
+    cx: &crate::ir::labels::Cx,
+    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
+) -> Result<usize, E> {
+    let m = cx.m;
+    let sources = ir::sources(m);
+    crate::par::runs(&sources, |_, run| {
+        let (files, objects) = print(&m.env, run.iter().filter_map(|s| ir::lower_source(cx, *s)))?;
+        put(files)?;
+        Ok(objects)
+    })
+    .into_iter()
+    .sum()
+}
+
 /// The files of some groups, with the number of objects they hold.
 fn print<G: Borrow<Group>>(
     env: &str,
