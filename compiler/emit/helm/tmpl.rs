@@ -204,7 +204,7 @@ pub fn merge(
 ) -> Result<Node, Unjoinable> {
     let parent: Samples = variants.iter().fold(0, |a, (s, _)| a | s);
     let (first, rest) = variants.split_first().ok_or(Unjoinable)?;
-    if rest.iter().all(|(_, v)| *v == first.1) {
+    if rest.iter().all(|(_, v)| same(v, &first.1)) {
         let first = variants.into_iter().next().ok_or(Unjoinable)?;
         return Ok(subst(first.1, mk, key));
     }
@@ -246,7 +246,7 @@ pub fn merge(
     // Different wholes: a choice between them.
     let mut groups: Vec<(Samples, Value)> = Vec::new();
     for (s, v) in variants {
-        match groups.iter_mut().find(|(_, g)| *g == v) {
+        match groups.iter_mut().find(|(_, g)| same(g, &v)) {
             Some(g) => g.0 |= s,
             None => groups.push((s, v)),
         }
@@ -400,9 +400,53 @@ pub struct Ctx<'a> {
     pub config_name: &'a (dyn Fn(&str, &Value) -> String + Sync),
 }
 
+/// `m.get(k)`, by comparing keys when the map is small: an object's maps have a few
+/// keys, and serde_json's order-keeping maps hash every key looked up with SipHash.
+fn get<'v>(m: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v Value> {
+    if m.len() <= 8 {
+        m.iter().find_map(|(key, v)| (key == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
+/// `v.get(k)` with [`get`].
+fn member<'v>(v: &'v Value, k: &str) -> Option<&'v Value> {
+    match v {
+        Value::Object(m) => get(m, k),
+        _ => None,
+    }
+}
+
+/// `a == b`, comparing maps key by key in order first: the values compared here were
+/// serialised from the same kinds of objects, so their keys nearly always come in the
+/// same order; maps whose keys do not are compared as `==` compares them.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for ((kx, vx), (ky, vy)) in x.iter().zip(y) {
+                if kx != ky {
+                    return a == b;
+                }
+                if !same(vx, vy) {
+                    return false;
+                }
+            }
+            true
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        _ => a == b,
+    }
+}
+
 impl Ctx<'_> {
     fn lookup(&self, path: &[String]) -> Option<&Value> {
-        path.iter().try_fold(self.values, |v, k| v.get(k.as_str()))
+        path.iter().try_fold(self.values, |v, k| member(v, k))
     }
 
     fn mesh(&self) -> &str {
@@ -414,7 +458,7 @@ impl Ctx<'_> {
 
     fn regime(&self, owner: &[String]) -> Regime {
         let values = self.lookup(owner);
-        let at = |path: &[&str]| path.iter().try_fold(values?, |v, k| v.get(*k));
+        let at = |path: &[&str]| path.iter().try_fold(values?, |v, k| member(v, k));
         if at(&["autoscaling", "enabled"]).and_then(Value::as_bool) == Some(true) {
             return Regime::Range;
         }
@@ -467,7 +511,7 @@ impl Ctx<'_> {
     /// `eval(n) == raw` would say, without building the rendered value.
     pub fn renders(&self, n: &Node, raw: Option<&Value>) -> bool {
         match n {
-            Node::Lit(v) => raw == Some(v),
+            Node::Lit(v) => raw.is_some_and(|r| same(r, v)),
             Node::Map(entries) => {
                 let held = entries.iter().filter(|(_, _, c)| self.holds(c));
                 let Some(raw) = raw else {
@@ -480,7 +524,7 @@ impl Ctx<'_> {
                 };
                 let mut present = 0;
                 for (k, n, _) in held {
-                    let child = m.get(k.as_str());
+                    let child = get(m, k);
                     if !self.renders(n, child) {
                         return false;
                     }
@@ -1002,6 +1046,48 @@ mod tests {
 
     fn owner() -> Vec<String> {
         vec!["services".into(), "api".into()]
+    }
+
+    #[test]
+    fn same_and_get_agree_with_serde_json() {
+        // Maps in the same order, in another order, of other sizes; nested; lists.
+        let a = json!({"a": 1, "b": {"x": [1, {"y": "z"}], "w": null}, "c": "s"});
+        let reordered = json!({"c": "s", "b": {"w": null, "x": [1, {"y": "z"}]}, "a": 1});
+        let nested_reordered = json!({"a": 1, "b": {"w": null, "x": [1, {"y": "z"}]}, "c": "s"});
+        let other_value = json!({"a": 1, "b": {"x": [1, {"y": "q"}], "w": null}, "c": "s"});
+        let other_key = json!({"a": 1, "b": {"x": [1, {"y": "z"}], "v": null}, "c": "s"});
+        let fewer = json!({"a": 1, "c": "s"});
+        let list = json!([1, 2, {"a": 1}]);
+        let longer = json!([1, 2, {"a": 1}, 3]);
+        let values = [
+            a,
+            reordered,
+            nested_reordered,
+            other_value,
+            other_key,
+            fewer,
+            list,
+            longer,
+            json!(null),
+            json!(1),
+            json!("1"),
+            json!({}),
+            json!([]),
+        ];
+        for x in &values {
+            for y in &values {
+                assert_eq!(same(x, y), x == y, "{x} vs {y}");
+            }
+        }
+        let big: serde_json::Map<String, Value> =
+            (0..20).map(|i| (format!("k{i}"), Value::from(i))).collect();
+        let small: serde_json::Map<String, Value> =
+            (0..3).map(|i| (format!("k{i}"), Value::from(i))).collect();
+        for m in [&big, &small] {
+            for k in ["k0", "k2", "k19", "k3", "", "k"] {
+                assert_eq!(get(m, k), m.get(k), "{k}");
+            }
+        }
     }
 
     #[test]
