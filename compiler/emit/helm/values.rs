@@ -2,6 +2,7 @@
 //! (path, value, type, what it does) gives `values.yaml` with its comments, the JSON
 //! Schema, and each environment's `values-<env>.yaml` (only what it changes).
 
+use foldhash::{HashSet, HashSetExt};
 use serde_json::{Map, Value, json};
 
 use crate::check::Model;
@@ -397,12 +398,15 @@ pub fn schema(leaves: &[Leaf], envs: &[&str]) -> Value {
         "properties": {},
         "required": [],
     });
+    // The paths already listed as required where they sit (a list of a thousand
+    // services is not searched for each of their values).
+    let mut required: HashSet<&[String]> = HashSet::new();
     for l in leaves {
         let mut cur = &mut root;
         for (i, k) in l.path.iter().enumerate() {
-            if let Some(req) = cur.get_mut("required").and_then(Value::as_array_mut)
-                && !req.iter().any(|r| r == k)
-                && l.ty != Ty::Secret
+            if l.ty != Ty::Secret
+                && let Some(req) = cur.get_mut("required").and_then(Value::as_array_mut)
+                && required.insert(&l.path[..=i])
             {
                 req.push(json!(k));
             }
