@@ -66,7 +66,7 @@ pub struct Markers {
 
 /// Text markers: lower-case letters and digits, so that they are valid wherever a name
 /// is, and never a part of one another.
-const TEXT: &str = "zq7k";
+pub const TEXT: &str = "zq7k";
 /// Number markers: large, and never a multiple of 1000 (so a CPU marker keeps its `m`).
 const NUMBER: i64 = 1_700_000_007;
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::sample::{Knob, MESHES, Markers, REGIMES, Regime};
+use super::sample::{Knob, MESHES, Markers, REGIMES, Regime, TEXT};
 use super::values::mesh_name;
 use crate::check::model::Mesh;
 
@@ -62,7 +62,7 @@ fn marked(v: &Value, mk: &Markers, key: Option<&str>) -> bool {
     match v {
         Value::String(s) => {
             (key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac")
-                || s.contains("zq7k")
+                || holds_text_marker(s)
                 || mk.text.contains_key(s.as_str())
         }
         Value::Number(n) => n.as_i64().is_some_and(|i| mk.number.contains_key(&i)),
@@ -117,14 +117,23 @@ pub fn subst(v: Value, mk: &Markers, key: Option<&str>) -> Node {
     }
 }
 
+/// Whether a string holds a text marker: most hold not even the marker's first letter,
+/// which is found faster than a word.
+fn holds_text_marker(s: &str) -> bool {
+    TEXT.as_bytes()
+        .first()
+        .is_none_or(|first| s.as_bytes().contains(first))
+        && s.contains(TEXT)
+}
+
 /// A string split around the text markers inside it.
 fn pieces(s: &str, mk: &Markers) -> Option<Vec<Piece>> {
-    if !s.contains("zq7k") {
+    if !holds_text_marker(s) {
         return None;
     }
     let mut out = Vec::new();
     let mut rest = s;
-    while let Some(at) = rest.find("zq7k") {
+    while let Some(at) = rest.find(TEXT) {
         let end = at + 11;
         let marker = rest.get(at..end);
         match marker.and_then(|m| mk.text.get(m)) {
@@ -136,8 +145,8 @@ fn pieces(s: &str, mk: &Markers) -> Option<Vec<Piece>> {
                 rest = &rest[end..];
             }
             None => {
-                out.push(Piece::Lit(rest[..at + 4].to_string()));
-                rest = &rest[at + 4..];
+                out.push(Piece::Lit(rest[..at + TEXT.len()].to_string()));
+                rest = &rest[at + TEXT.len()..];
             }
         }
     }
@@ -818,12 +827,12 @@ impl Printer<'_> {
     fn scalar(v: &Value) -> Cow<'_, str> {
         match v {
             Value::String(s) => {
-                if s.contains("{{") || s.contains("}}") {
-                    return Cow::Owned(format!("{{{{ {} | quote }}}}", go_string(s)));
-                }
-                // Most are names, which YAML writes as they are.
+                // Most are names, which YAML writes as they are (and hold no braces).
                 if super::super::fastyaml::obviously_plain(s) {
                     return Cow::Borrowed(s);
+                }
+                if s.contains("{{") || s.contains("}}") {
+                    return Cow::Owned(format!("{{{{ {} | quote }}}}", go_string(s)));
                 }
                 Cow::Owned(
                     match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
