@@ -4,7 +4,6 @@
 //! environment exactly, and printed as Go template text for Helm.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
@@ -1034,16 +1033,14 @@ impl Printer<'_> {
     fn item_map_with(&mut self, ind: usize, body: impl FnOnce(&mut Self, usize)) {
         let start = self.out.len();
         body(self, ind + 2);
-        let body = self.out.split_off(start);
-        let pad = " ".repeat(ind + 2);
-        match body.strip_prefix(&pad) {
-            Some(rest) if !rest.starts_with("{{") => {
-                let _ = write!(self.out, "{}- {rest}", " ".repeat(ind));
-            }
-            _ => {
-                self.line(ind, "-");
-                self.out.push_str(&body);
-            }
+        // Printed in place: a plain first line's last two spaces of indentation become
+        // the dash; otherwise the dash has a line of its own before the body.
+        let printed = &self.out.as_bytes()[start..];
+        let padded = printed.len() >= ind + 2 && printed[..ind + 2].iter().all(|b| *b == b' ');
+        if padded && !printed[ind + 2..].starts_with(b"{{") {
+            self.out.replace_range(start + ind..start + ind + 2, "- ");
+        } else {
+            self.out.insert_str(start, &format!("{:ind$}-\n", ""));
         }
     }
 }
