@@ -849,10 +849,10 @@ impl Printer<'_> {
     }
 
     fn key(k: &str) -> Cow<'_, str> {
-        let plain = !k.is_empty()
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-            && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let b = k.as_bytes();
+        let plain = b.first().is_some_and(u8::is_ascii_alphabetic)
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'));
         if plain {
             Cow::Borrowed(k)
         } else {
