@@ -96,13 +96,14 @@ impl Staged {
     }
 
     /// Writes files of the tree at `subtree` (paths relative to the output directory).
+    /// The files are written on all cores (file creation, not bytes, is what costs on
+    /// most file systems).
     pub fn write(&mut self, subtree: &str, files: &[OutFile]) -> io::Result<()> {
-        let i = self.tree(subtree)?;
-        let t = &mut self.trees[i];
-        write_all(&t.staging, subtree, files)?;
-        t.files += files.len();
-        t.bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
-        Ok(())
+        self.write_with(subtree, |w| {
+            crate::par::runs(files, |_, run| w.write(run))
+                .into_iter()
+                .collect()
+        })?
     }
 
     /// Runs `f` with a writer for the tree at `subtree` that any thread may use, so that
@@ -219,27 +220,6 @@ fn carry_over(root: &Path, staging: &Path, subtree: &str, keep: &[String]) -> io
         std::fs::copy(&from, &to)?;
     }
     Ok(())
-}
-
-/// Writes every file under `staging`: each directory is made once, then the files are
-/// written on all cores (file creation, not bytes, is what costs on most file systems).
-fn write_all(staging: &Path, subtree: &str, files: &[OutFile]) -> io::Result<()> {
-    let prefix = format!("{}/", subtree.trim_end_matches('/'));
-    let paths: Vec<PathBuf> = files
-        .iter()
-        .map(|f| staging.join(f.path.strip_prefix(&prefix).unwrap_or(&f.path)))
-        .collect();
-    let dirs: BTreeSet<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
-    for dir in dirs {
-        std::fs::create_dir_all(dir)?;
-    }
-    let jobs: Vec<(&PathBuf, &OutFile)> = paths.iter().zip(files).collect();
-    crate::par::runs(&jobs, |_, run| {
-        run.iter()
-            .try_for_each(|(path, f)| std::fs::write(path, &f.bytes))
-    })
-    .into_iter()
-    .collect()
 }
 
 /// Removes a directory tree, the entries of its top directory on all cores.
