@@ -22,12 +22,7 @@ pub fn files_of(m: &Model) -> Result<(Vec<OutFile>, usize), EmitError> {
 
 /// The same, with the environment's lowering context already made.
 pub fn files_in(cx: &crate::ir::labels::Cx) -> Result<(Vec<OutFile>, usize), EmitError> {
-    let m = cx.m;
-    let sources = ir::sources(m);
-    let runs = crate::par::runs(&sources, |_, run| {
-        print(&m.env, run.iter().filter_map(|s| ir::lower_source(cx, *s)))
-    });
-    gathered(runs)
+    gathered(each_run(cx, |printed| printed))
 }
 
 /// Like [`files_in`], handing each run's files to `put` on the thread that made them
@@ -36,15 +31,29 @@ pub fn put_in<E: From<EmitError> + Send>(
     cx: &crate::ir::labels::Cx,
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
 ) -> Result<usize, E> {
-    let m = cx.m;
-    let sources = ir::sources(m);
-    crate::par::runs(&sources, |_, run| {
-        let (files, objects) = print(&m.env, run.iter().filter_map(|s| ir::lower_source(cx, *s)))?;
+    each_run(cx, |printed| {
+        let (files, objects) = printed?;
         put(files)?;
         Ok(objects)
     })
     .into_iter()
     .sum()
+}
+
+/// The environment's groups lowered and printed a run at a time on all cores, each run's
+/// files (with the number of objects they hold) handed to `then` where they were made.
+fn each_run<R: Send>(
+    cx: &crate::ir::labels::Cx,
+    then: impl Fn(Result<(Vec<OutFile>, usize), EmitError>) -> R + Sync,
+) -> Vec<R> {
+    let m = cx.m;
+    let sources = ir::sources(m);
+    crate::par::runs(&sources, |_, run| {
+        then(print(
+            &m.env,
+            run.iter().filter_map(|s| ir::lower_source(cx, *s)),
+        ))
+    })
 }
 
 /// The files of some groups, with the number of objects they hold.
