@@ -458,8 +458,7 @@ impl Ctx<'_> {
     }
 
     fn mesh(&self) -> &str {
-        self.values
-            .get("mesh")
+        member(self.values, "mesh")
             .and_then(Value::as_str)
             .unwrap_or("none")
     }
@@ -484,7 +483,7 @@ impl Ctx<'_> {
             Cond::And(cs) => cs.iter().all(|c| self.holds(c)),
             Cond::Or(cs) => cs.iter().any(|c| self.holds(c)),
             Cond::Env(es) => {
-                let env = self.values.get("environment").and_then(Value::as_str);
+                let env = member(self.values, "environment").and_then(Value::as_str);
                 es.iter().any(|e| Some(e.as_str()) == env)
             }
             Cond::Not(c) => !self.holds(c),
@@ -600,7 +599,7 @@ impl Ctx<'_> {
             }
             _ => {
                 let v = self.eval(n)?;
-                path.iter().try_fold(&v, |v, k| v.get(*k)).cloned()
+                path.iter().try_fold(&v, |v, k| member(v, k)).cloned()
             }
         }
     }
