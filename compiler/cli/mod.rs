@@ -7,7 +7,7 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
-mod fs;
+pub(crate) mod fs;
 mod write;
 
 use std::process::ExitCode;

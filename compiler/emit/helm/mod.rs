@@ -13,6 +13,7 @@
 
 mod sample;
 mod tmpl;
+mod tree;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ use crate::ir::Origin;
 use crate::ir::labels as l;
 use sample::{Knob, MESHES, REGIMES, Sampler};
 use tmpl::{Cond, Ctx, Node, Printer, Samples};
+use tree::Tree;
 
 /// Where the chart goes, under the output directory.
 pub fn root(m: &Model) -> String {
@@ -529,12 +531,10 @@ impl<'m> EnvCheck<'m> {
             release: &self.release,
             config_name: &config_name,
         };
-        let to_value = |o: &crate::ir::Object| {
-            serde_json::to_value(o).map_err(|e| EmitError::Helm {
-                env: Some(env.env.clone()),
-                object: o.name().to_string(),
-                reason: e.to_string(),
-            })
+        let failed = |o: &crate::ir::Object, e: &dyn std::fmt::Display| EmitError::Helm {
+            env: Some(env.env.clone()),
+            object: o.name().to_string(),
+            reason: e.to_string(),
         };
         // What each template renders for this environment, by name.
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
@@ -556,21 +556,26 @@ impl<'m> EnvCheck<'m> {
                             key: k,
                             reason: "the chart has no template that renders it".to_string(),
                             template: None,
-                            raw: Some((to_value(o)?, g.file.clone())),
+                            raw: Some((
+                                serde_json::to_value(o).map_err(|e| failed(o, &e))?,
+                                g.file.clone(),
+                            )),
                         },
                     ));
                     continue;
                 };
-                let v = to_value(o)?;
+                let tree = Tree::of(o).map_err(|e| failed(o, &e))?;
                 for &i in ts {
                     let (Some(t), Some(seen)) = (templates.get(i), matched.get_mut(i)) else {
                         continue;
                     };
                     *seen = true;
-                    if ctx.renders(&t.node, Some(&v)) {
+                    if ctx.renders(&t.node, Some(&tree)) {
                         continue;
                     }
-                    // Rendered in full only to say how it differs.
+                    // Rendered in full, and the object made a value, only to say how
+                    // they differ.
+                    let v = tree.to_value();
                     let r = ctx.eval(&t.node).unwrap_or(Value::Null);
                     if let Some(reason) = first_difference(&v, &r) {
                         out.push((

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::sample::{Knob, MESHES, Markers, REGIMES, Regime, TEXT};
+use super::tree::Tree;
 use super::values::mesh_name;
 use crate::check::model::Mesh;
 
@@ -452,6 +453,15 @@ pub fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// `raw == v`, for what may be missing.
+fn same_as(raw: Option<&Tree>, v: Option<&Value>) -> bool {
+    match (raw, v) {
+        (Some(t), Some(v)) => t.same_as(v),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 impl Ctx<'_> {
     fn lookup(&self, path: &[String]) -> Option<&Value> {
         path.iter().try_fold(self.values, |v, k| member(v, k))
@@ -516,9 +526,9 @@ impl Ctx<'_> {
 
     /// Whether a template renders exactly `raw` (`None`: renders nothing), as
     /// `eval(n) == raw` would say, without building the rendered value.
-    pub fn renders(&self, n: &Node, raw: Option<&Value>) -> bool {
+    pub fn renders(&self, n: &Node, raw: Option<&Tree>) -> bool {
         match n {
-            Node::Lit(v) => raw.is_some_and(|r| same(r, v)),
+            Node::Lit(v) => raw.is_some_and(|r| r.same_as(v)),
             Node::Map(entries) => {
                 let held = entries.iter().filter(|(_, _, c)| self.holds(c));
                 let Some(raw) = raw else {
@@ -526,13 +536,14 @@ impl Ctx<'_> {
                     let mut held = held;
                     return !entries.is_empty() && held.all(|(_, n, _)| self.renders(n, None));
                 };
-                let Value::Object(m) = raw else {
+                let Tree::Map(m) = raw else {
                     return false;
                 };
                 let mut present = 0;
                 for (k, n, _) in held {
-                    let child = get(m, k);
-                    if !self.renders(n, child) {
+                    // The entries nearly always come in the template's order.
+                    let child = Tree::entry(m, k, present).and_then(|i| m.get(i));
+                    if !self.renders(n, child.map(|(_, t)| t)) {
                         return false;
                     }
                     present += usize::from(child.is_some());
@@ -540,7 +551,7 @@ impl Ctx<'_> {
                 present == m.len() && (present > 0 || entries.is_empty())
             }
             Node::List(items) => {
-                let Some(Value::Array(a)) = raw else {
+                let Some(Tree::List(a)) = raw else {
                     return false;
                 };
                 let mut at = a.iter();
@@ -554,13 +565,13 @@ impl Ctx<'_> {
                 }
                 at.next().is_none()
             }
-            Node::Knob(k) => self.knob(k).as_ref() == raw,
-            Node::Yaml(path) => self.lookup(path) == raw,
+            Node::Knob(k) => same_as(raw, self.knob(k).as_ref()),
+            Node::Yaml(path) => same_as(raw, self.lookup(path)),
             Node::Choice(branches) => match branches.iter().find(|(c, _)| self.holds(c)) {
                 Some((_, n)) => self.renders(n, raw),
                 None => raw.is_none(),
             },
-            Node::Text(_) => self.eval(n).as_ref() == raw,
+            Node::Text(_) => same_as(raw, self.eval(n).as_ref()),
         }
     }
 
@@ -1219,8 +1230,9 @@ mod tests {
             candidates.push(Some(json!(8080)));
             candidates.push(Some(json!("8080")));
             for c in &candidates {
+                let tree = c.as_ref().map(|v| Tree::of(v).unwrap());
                 assert_eq!(
-                    ctx.renders(n, c.as_ref()),
+                    ctx.renders(n, tree.as_ref()),
                     rendered.as_ref() == c.as_ref(),
                     "{n:?} against {c:?} (renders {rendered:?})"
                 );

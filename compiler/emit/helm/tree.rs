@@ -1,0 +1,639 @@
+//! An object as plain data, as `serde_json::to_value` gives it, for comparing with what
+//! a template renders. A map is kept as its entries in order rather than as serde_json's
+//! order-keeping map, so making one hashes no key, and the names of a struct's fields are
+//! borrowed rather than copied: every object of every environment is compared this way,
+//! and only one that differs is made into a `serde_json::Value`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+use serde_json::{Number, Value};
+
+/// Plain data, as serde_json's `Value` holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tree {
+    Null,
+    Bool(bool),
+    /// An integer that fits `i64`.
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    UInt(u64),
+    /// A finite float (serde_json makes the others null).
+    Float(f64),
+    Str(String),
+    List(Vec<Tree>),
+    /// The entries in the order they were written; the keys of one map are distinct, as
+    /// they are in every object serialised here.
+    Map(Vec<(Cow<'static, str>, Tree)>),
+}
+
+/// Why a value cannot be plain data (a map key that is not text, say).
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Error {
+        Error(msg.to_string())
+    }
+}
+
+impl Tree {
+    /// The tree of a value, as `serde_json::to_value` would give it.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Result<Tree, Error> {
+        value.serialize(Ser)
+    }
+
+    /// The entry for `key` of a map; `hint` is where to look first (the entries of
+    /// objects of one kind nearly always come in the same order).
+    pub fn entry(entries: &[(Cow<'static, str>, Tree)], key: &str, hint: usize) -> Option<usize> {
+        match entries.get(hint) {
+            Some((k, _)) if k == key => Some(hint),
+            _ => entries.iter().position(|(k, _)| k == key),
+        }
+    }
+
+    /// Whether this is the same data as `v`, as `==` on two `Value`s would say (a map's
+    /// order does not matter; an integer is never equal to a float).
+    pub fn same_as(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Tree::Null, Value::Null) => true,
+            (Tree::Bool(a), Value::Bool(b)) => a == b,
+            (Tree::Int(i), Value::Number(n)) => !n.is_f64() && n.as_i64() == Some(*i),
+            (Tree::UInt(u), Value::Number(n)) => !n.is_f64() && n.as_u64() == Some(*u),
+            (Tree::Float(f), Value::Number(n)) => n.is_f64() && n.as_f64() == Some(*f),
+            (Tree::Str(a), Value::String(b)) => a == b,
+            (Tree::List(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
+            }
+            (Tree::Map(a), Value::Object(b)) => {
+                if a.len() != b.len() {
+                    return false;
+                }
+                let in_order = a.iter().zip(b).all(|((ka, _), (kb, _))| ka == kb);
+                if in_order {
+                    a.iter().zip(b).all(|((_, x), (_, y))| x.same_as(y))
+                } else {
+                    a.iter()
+                        .all(|(k, x)| b.get(k.as_ref()).is_some_and(|y| x.same_as(y)))
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The same data as a `Value`.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Tree::Null => Value::Null,
+            Tree::Bool(b) => Value::Bool(*b),
+            Tree::Int(i) => Value::Number(Number::from(*i)),
+            Tree::UInt(u) => Value::Number(Number::from(*u)),
+            Tree::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Tree::Str(s) => Value::String(s.clone()),
+            Tree::List(items) => Value::Array(items.iter().map(Tree::to_value).collect()),
+            Tree::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn int<T: Into<i128>>(n: T) -> Tree {
+    let wide: i128 = n.into();
+    match i64::try_from(wide) {
+        Ok(i) => Tree::Int(i),
+        Err(_) => u64::try_from(wide).map_or(Tree::Null, Tree::UInt),
+    }
+}
+
+fn float(f: f64) -> Tree {
+    if f.is_finite() {
+        Tree::Float(f)
+    } else {
+        Tree::Null
+    }
+}
+
+/// The serializer that makes a [`Tree`].
+struct Ser;
+
+/// A list being made.
+struct SeqOf {
+    items: Vec<Tree>,
+    /// The variant a tuple variant is wrapped in.
+    variant: Option<&'static str>,
+}
+
+/// A map or struct being made.
+struct MapOf {
+    entries: Vec<(Cow<'static, str>, Tree)>,
+    /// The key written last, waiting for its value.
+    key: Option<String>,
+    /// The variant a struct variant is wrapped in.
+    variant: Option<&'static str>,
+}
+
+fn wrap(variant: Option<&'static str>, inner: Tree) -> Tree {
+    match variant {
+        Some(v) => Tree::Map(vec![(Cow::Borrowed(v), inner)]),
+        None => inner,
+    }
+}
+
+impl ser::Serializer for Ser {
+    type Ok = Tree;
+    type Error = Error;
+    type SerializeSeq = SeqOf;
+    type SerializeTuple = SeqOf;
+    type SerializeTupleStruct = SeqOf;
+    type SerializeTupleVariant = SeqOf;
+    type SerializeMap = MapOf;
+    type SerializeStruct = MapOf;
+    type SerializeStructVariant = MapOf;
+
+    fn serialize_bool(self, v: bool) -> Result<Tree, Error> {
+        Ok(Tree::Bool(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Tree, Error> {
+        Ok(Tree::Int(v))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Tree, Error> {
+        Ok(int(v))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Tree, Error> {
+        Ok(float(f64::from(v)))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Tree, Error> {
+        Ok(float(v))
+    }
+    fn serialize_char(self, v: char) -> Result<Tree, Error> {
+        Ok(Tree::Str(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Tree, Error> {
+        Ok(Tree::Str(v.to_string()))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Tree, Error> {
+        Ok(Tree::List(
+            v.iter().map(|b| Tree::Int(i64::from(*b))).collect(),
+        ))
+    }
+    fn serialize_none(self) -> Result<Tree, Error> {
+        Ok(Tree::Null)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Tree, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Tree, Error> {
+        Ok(Tree::Null)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Tree, Error> {
+        Ok(Tree::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Tree, Error> {
+        Ok(Tree::Str(variant.to_string()))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Tree, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Tree, Error> {
+        Ok(wrap(Some(variant), value.serialize(self)?))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqOf, Error> {
+        Ok(SeqOf {
+            items: Vec::with_capacity(len.unwrap_or(0)),
+            variant: None,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqOf, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqOf, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqOf, Error> {
+        Ok(SeqOf {
+            items: Vec::with_capacity(len),
+            variant: Some(variant),
+        })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapOf, Error> {
+        Ok(MapOf {
+            entries: Vec::with_capacity(len.unwrap_or(0)),
+            key: None,
+            variant: None,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapOf, Error> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<MapOf, Error> {
+        Ok(MapOf {
+            entries: Vec::with_capacity(len),
+            key: None,
+            variant: Some(variant),
+        })
+    }
+}
+
+impl SeqOf {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.items.push(value.serialize(Ser)?);
+        Ok(())
+    }
+
+    fn done(self) -> Tree {
+        wrap(self.variant, Tree::List(self.items))
+    }
+}
+
+impl ser::SerializeSeq for SeqOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl ser::SerializeTuple for SeqOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl ser::SerializeTupleVariant for SeqOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl MapOf {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        self.entries
+            .push((Cow::Borrowed(key), value.serialize(Ser)?));
+        Ok(())
+    }
+
+    fn done(self) -> Tree {
+        wrap(self.variant, Tree::Map(self.entries))
+    }
+}
+
+impl ser::SerializeMap for MapOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.key = Some(key.serialize(KeySer)?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error("a map value without its key".into()))?;
+        self.entries.push((Cow::Owned(key), value.serialize(Ser)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl ser::SerializeStruct for MapOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+impl ser::SerializeStructVariant for MapOf {
+    type Ok = Tree;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Tree, Error> {
+        Ok(self.done())
+    }
+}
+
+/// Map keys: text, and what serde_json writes as text (numbers, booleans, characters,
+/// unit variants).
+struct KeySer;
+
+fn not_text() -> Error {
+    Error("a map key must be text".into())
+}
+
+impl ser::Serializer for KeySer {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = Impossible<String, Error>;
+    type SerializeTuple = Impossible<String, Error>;
+    type SerializeTupleStruct = Impossible<String, Error>;
+    type SerializeTupleVariant = Impossible<String, Error>;
+    type SerializeMap = Impossible<String, Error>;
+    type SerializeStruct = Impossible<String, Error>;
+    type SerializeStructVariant = Impossible<String, Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        Ok(variant.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        Err(not_text())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(not_text())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(not_text())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(not_text())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(not_text())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(not_text())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(not_text())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(not_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A tree is what `to_value` gives, and compares with a `Value` as `==` does.
+    #[test]
+    fn trees_are_what_serde_json_makes_of_a_value() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-7),
+            json!(u64::MAX),
+            json!(1.5),
+            json!("text"),
+            json!([1, "a", [null], {"k": 2}]),
+            json!({"b": 1, "a": {"x": [1.0, 2]}, "c": ""}),
+        ];
+        for v in &values {
+            let t = Tree::of(v).unwrap();
+            assert_eq!(t.to_value(), *v);
+            for w in &values {
+                assert_eq!(t.same_as(w), v == w, "{v} against {w}");
+            }
+        }
+        // A float is never an integer, and a map's order does not matter.
+        assert!(!Tree::of(&json!(1)).unwrap().same_as(&json!(1.0)));
+        let ab = Tree::of(&json!({"a": 1, "b": 2})).unwrap();
+        assert!(ab.same_as(&json!({"b": 2, "a": 1})));
+        assert!(!ab.same_as(&json!({"b": 2, "a": 2})));
+        assert!(!ab.same_as(&json!({"a": 1})));
+    }
+
+    /// The typed objects the compiler makes come out as `to_value` has them: struct
+    /// fields, maps with text keys, optional fields left out, quantities and numbers
+    /// that are either.
+    #[test]
+    fn objects_are_what_serde_json_makes_of_them() {
+        use k8s_openapi::api::core::v1::{Container, ContainerPort, ResourceRequirements};
+        use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        use std::collections::BTreeMap;
+
+        let c = Container {
+            name: "api".into(),
+            ports: Some(vec![ContainerPort {
+                container_port: 8080,
+                name: Some("http".into()),
+                ..Default::default()
+            }]),
+            resources: Some(ResourceRequirements {
+                limits: Some(BTreeMap::from([("cpu".to_string(), Quantity("1".into()))])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let t = Tree::of(&c).unwrap();
+        let v = serde_json::to_value(&c).unwrap();
+        assert!(t.same_as(&v));
+        assert_eq!(t.to_value(), v);
+        for p in [IntOrString::Int(80), IntOrString::String("http".into())] {
+            assert_eq!(
+                Tree::of(&p).unwrap().to_value(),
+                serde_json::to_value(&p).unwrap()
+            );
+        }
+        // Every object of every environment of the examples.
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        let mut objects = 0;
+        for example in ["sorcha", "three-tier", "queue-worker"] {
+            let path = format!("{root}/{example}/platform.sorcha");
+            let c = crate::compile(&path, &crate::cli::fs::FsLoader).unwrap();
+            assert!(!c.has_errors(), "{example}");
+            for m in &c.checked.envs {
+                for o in crate::ir::lower(m).iter() {
+                    let v = serde_json::to_value(o).unwrap();
+                    let t = Tree::of(o).unwrap();
+                    assert!(t.same_as(&v), "{example}: {}", o.name());
+                    assert_eq!(t.to_value(), v, "{example}: {}", o.name());
+                    objects += 1;
+                }
+            }
+        }
+        assert!(objects > 300, "{objects} objects");
+        // A key that is not text is refused, as serde_json refuses it.
+        let odd = BTreeMap::from([((1, 2), "x")]);
+        assert!(Tree::of(&odd).is_err());
+        assert!(serde_json::to_value(&odd).is_err());
+    }
+}
