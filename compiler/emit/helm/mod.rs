@@ -248,7 +248,7 @@ struct Mismatch {
     /// The template that renders it for the environment.
     template: Option<usize>,
     /// The environment's object, and its file, when it has one.
-    raw: Option<(Value, String)>,
+    raw: Option<(Tree, String)>,
 }
 
 /// Makes the chart give an environment's object exactly, chosen by the environment's
@@ -276,7 +276,7 @@ fn by_environment(
         .or_else(|| templates.iter().position(|t| t.key == m.key));
     match existing.and_then(|i| templates.get_mut(i)) {
         Some(t) => {
-            let old = std::mem::replace(&mut t.node, Node::Lit(Value::Null));
+            let old = std::mem::replace(&mut t.node, Node::Lit(Tree::Null));
             t.node = match old {
                 Node::Choice(mut branches)
                     if branches.iter().any(|(c, _)| matches!(c, Cond::Env(_))) =>
@@ -306,28 +306,28 @@ fn by_environment(
 
 /// An environment's object as a template: its namespace and instance label from the
 /// release, and Helm's own additions.
-fn env_node(mut v: Value, env: &Model, mk: &sample::Markers, extra: &Additions) -> Node {
+fn env_node(mut v: Tree, env: &Model, mk: &sample::Markers, extra: &Additions) -> Node {
     helm_additions(&mut v, extra);
-    let namespace = v.get("kind").and_then(Value::as_str) == Some("Namespace");
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+    let namespace = v.get("kind").and_then(Tree::as_str) == Some("Namespace");
+    if let Some(meta) = v.get_mut("metadata") {
         if namespace {
-            meta.insert("name".into(), json!(mk.namespace));
-        } else if meta.contains_key("namespace") {
-            meta.insert("namespace".into(), json!(mk.namespace));
+            meta.insert("name", Tree::Str(mk.namespace.clone()));
+        } else if meta.get("namespace").is_some() {
+            meta.insert("namespace", Tree::Str(mk.namespace.clone()));
         }
     }
-    fn instance(v: &mut Value, from: &str, to: &str) {
+    fn instance(v: &mut Tree, from: &str, to: &str) {
         match v {
-            Value::Object(m) => {
+            Tree::Map(m) => {
                 for (k, c) in m.iter_mut() {
                     if k == l::INSTANCE && c.as_str() == Some(from) {
-                        *c = json!(to);
+                        *c = Tree::Str(to.to_string());
                     } else {
                         instance(c, from, to);
                     }
                 }
             }
-            Value::Array(a) => a.iter_mut().for_each(|c| instance(c, from, to)),
+            Tree::List(a) => a.iter_mut().for_each(|c| instance(c, from, to)),
             _ => {}
         }
     }
@@ -388,7 +388,7 @@ fn templates_of(
         };
         let mut values = Vec::with_capacity(f.len());
         for (mask, o) in f {
-            let mut v = serde_json::to_value(o).map_err(|e| EmitError::Yaml {
+            let mut v = Tree::of(o).map_err(|e| EmitError::Yaml {
                 object: id.1.clone(),
                 reason: e.to_string(),
             })?;
@@ -422,7 +422,7 @@ fn templates_of(
 
 /// The chart's own additions to an object: the chart label, checksums of the deploy-time
 /// secrets that roll pods, hook annotations for jobs that run before a rollout.
-fn helm_additions(v: &mut Value, extra: &Additions) {
+fn helm_additions(v: &mut Tree, extra: &Additions) {
     let (chart, checksums, hooks, hook, policy) = (
         extra.chart,
         extra.checksums,
@@ -432,48 +432,45 @@ fn helm_additions(v: &mut Value, extra: &Additions) {
     );
     let kind = v
         .get("kind")
-        .and_then(Value::as_str)
+        .and_then(Tree::as_str)
         .unwrap_or("")
         .to_string();
     let name = v
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
+        .at(&["metadata", "name"])
+        .and_then(Tree::as_str)
         .unwrap_or("")
         .to_string();
-    if let Some(labels) = v
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.insert("helm.sh/chart".into(), json!(chart));
+    if let Some(labels) = v.at_mut(&["metadata", "labels"]) {
+        labels.insert("helm.sh/chart", Tree::Str(chart.to_string()));
     }
-    if kind == "Job" && hooks.contains(&name.as_str()) {
-        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            let a = meta
-                .entry("annotations")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Some(a) = a.as_object_mut() {
-                a.insert("helm.sh/hook".into(), json!(hook));
-                a.insert("helm.sh/hook-delete-policy".into(), json!(policy));
-            }
+    if kind == "Job"
+        && hooks.contains(&name.as_str())
+        && let Some(meta) = v.get_mut("metadata")
+    {
+        if meta.get("annotations").is_none() {
+            meta.insert("annotations", Tree::Map(Vec::new()));
+        }
+        if let Some(a) = meta.get_mut("annotations") {
+            a.insert("helm.sh/hook", Tree::Str(hook.to_string()));
+            a.insert("helm.sh/hook-delete-policy", Tree::Str(policy.to_string()));
         }
     }
-    let template = match kind.as_str() {
-        "Deployment" | "StatefulSet" => "/spec/template/metadata",
-        "CronJob" => "/spec/jobTemplate/spec/template/metadata",
+    let template: &[&str] = match kind.as_str() {
+        "Deployment" | "StatefulSet" => &["spec", "template", "metadata"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "metadata"],
         _ => return,
     };
-    if let Some(meta) = v.pointer_mut(template).and_then(Value::as_object_mut) {
+    if let Some(meta) = v.at_mut(template) {
         let reload: Vec<String> = meta
-            .get("annotations")
-            .and_then(|a| a.get("secret.reloader.stakater.com/reload"))
-            .and_then(Value::as_str)
+            .at(&["annotations", "secret.reloader.stakater.com/reload"])
+            .and_then(Tree::as_str)
             .map(|s| s.split(',').map(str::to_string).collect())
             .unwrap_or_default();
         for s in reload {
             if let Some(marker) = checksums.get(&s)
-                && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+                && let Some(a) = meta.get_mut("annotations")
             {
-                a.insert(format!("checksum/secret-{s}"), json!(marker));
+                a.insert(format!("checksum/secret-{s}"), Tree::Str(marker.clone()));
             }
         }
     }
@@ -549,6 +546,7 @@ impl<'m> EnvCheck<'m> {
             for (oi, o) in g.objects.iter().enumerate() {
                 let at = (pos, oi, String::new());
                 let k = object_key(o);
+                let tree = Tree::of(o).map_err(|e| failed(o, &e))?;
                 let Some(ts) = by_key.get(&k) else {
                     out.push((
                         at,
@@ -556,15 +554,11 @@ impl<'m> EnvCheck<'m> {
                             key: k,
                             reason: "the chart has no template that renders it".to_string(),
                             template: None,
-                            raw: Some((
-                                serde_json::to_value(o).map_err(|e| failed(o, &e))?,
-                                g.file.clone(),
-                            )),
+                            raw: Some((tree, g.file.clone())),
                         },
                     ));
                     continue;
                 };
-                let tree = Tree::of(o).map_err(|e| failed(o, &e))?;
                 for &i in ts {
                     let (Some(t), Some(seen)) = (templates.get(i), matched.get_mut(i)) else {
                         continue;
@@ -575,16 +569,15 @@ impl<'m> EnvCheck<'m> {
                     }
                     // Rendered in full, and the object made a value, only to say how
                     // they differ.
-                    let v = tree.to_value();
                     let r = ctx.eval(&t.node).unwrap_or(Value::Null);
-                    if let Some(reason) = first_difference(&v, &r) {
+                    if let Some(reason) = first_difference(&tree.to_value(), &r) {
                         out.push((
                             at.clone(),
                             Mismatch {
                                 key: k.clone(),
                                 reason,
                                 template: Some(i),
-                                raw: Some((v.clone(), g.file.clone())),
+                                raw: Some((tree.clone(), g.file.clone())),
                             },
                         ));
                     }
@@ -796,15 +789,11 @@ fn print_file(chart: &str, ts: &[&Template]) -> String {
 fn print_object(p: &mut Printer, node: &Node) {
     match node {
         Node::Map(entries) => p.map(entries, 0),
-        Node::Lit(v @ Value::Object(_)) => {
-            let entries: Vec<(String, Node, Cond)> = v
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), Node::Lit(v.clone()), Cond::True))
-                        .collect()
-                })
-                .unwrap_or_default();
+        Node::Lit(Tree::Map(m)) => {
+            let entries: Vec<(String, Node, Cond)> = m
+                .iter()
+                .map(|(k, v)| (k.to_string(), Node::Lit(v.clone()), Cond::True))
+                .collect();
             p.map(&entries, 0);
         }
         _ => {}

@@ -42,7 +42,7 @@ pub enum Piece {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
-    Lit(Value),
+    Lit(Tree),
     Map(Vec<(String, Node, Cond)>),
     List(Vec<(Node, Cond)>),
     /// A scalar from a knob.
@@ -58,28 +58,28 @@ pub enum Node {
 // ---- building --------------------------------------------------------------------
 
 /// Whether a value holds a marker anywhere.
-fn marked(v: &Value, mk: &Markers, key: Option<&str>) -> bool {
+fn marked(v: &Tree, mk: &Markers, key: Option<&str>) -> bool {
     match v {
-        Value::String(s) => {
+        Tree::Str(s) => {
             (key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac")
                 || holds_text_marker(s)
                 || mk.text.contains_key(s.as_str())
         }
-        Value::Number(n) => n.as_i64().is_some_and(|i| mk.number.contains_key(&i)),
-        Value::Object(m) => m.iter().any(|(k, v)| marked(v, mk, Some(k))),
-        Value::Array(items) => items.iter().any(|i| marked(i, mk, None)),
+        Tree::Int(i) => mk.number.contains_key(i),
+        Tree::Map(m) => m.iter().any(|(k, v)| marked(v, mk, Some(k))),
+        Tree::List(items) => items.iter().any(|i| marked(i, mk, None)),
         _ => false,
     }
 }
 
 /// Replaces the markers in a value with the knobs they stand for. The value is taken,
 /// not copied: what holds no marker is moved into the template whole.
-pub fn subst(v: Value, mk: &Markers, key: Option<&str>) -> Node {
+pub fn subst(v: Tree, mk: &Markers, key: Option<&str>) -> Node {
     if !marked(&v, mk, key) {
         return Node::Lit(v);
     }
     match v {
-        Value::String(s) => {
+        Tree::Str(s) => {
             if key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac" {
                 return Node::Knob(Knob::Service);
             }
@@ -92,22 +92,22 @@ pub fn subst(v: Value, mk: &Markers, key: Option<&str>) -> Node {
             }
             match pieces(&s, mk) {
                 Some(p) => Node::Text(p),
-                None => Node::Lit(Value::String(s)),
+                None => Node::Lit(Tree::Str(s)),
             }
         }
-        Value::Number(n) => match n.as_i64().and_then(|i| mk.number.get(&i)) {
+        Tree::Int(i) => match mk.number.get(&i) {
             Some(k) => Node::Knob(k.clone()),
-            None => Node::Lit(Value::Number(n)),
+            None => Node::Lit(Tree::Int(i)),
         },
-        Value::Object(m) => Node::Map(
+        Tree::Map(m) => Node::Map(
             m.into_iter()
                 .map(|(k, v)| {
                     let node = subst(v, mk, Some(&k));
-                    (k, node, Cond::True)
+                    (k.into_owned(), node, Cond::True)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Node::List(
+        Tree::List(items) => Node::List(
             items
                 .into_iter()
                 .map(|i| (subst(i, mk, None), Cond::True))
@@ -206,18 +206,18 @@ pub struct Unjoinable;
 /// One template from the samples of an object (each with the samples it stands for).
 /// The samples are taken, not copied: their parts move into the template.
 pub fn merge(
-    variants: Vec<(Samples, Value)>,
+    variants: Vec<(Samples, Tree)>,
     mk: &Markers,
     owner: Option<&[String]>,
     key: Option<&str>,
 ) -> Result<Node, Unjoinable> {
     let parent: Samples = variants.iter().fold(0, |a, (s, _)| a | s);
     let (first, rest) = variants.split_first().ok_or(Unjoinable)?;
-    if rest.iter().all(|(_, v)| same(v, &first.1)) {
+    if rest.iter().all(|(_, v)| v.same(&first.1)) {
         let first = variants.into_iter().next().ok_or(Unjoinable)?;
         return Ok(subst(first.1, mk, key));
     }
-    let variants = if variants.iter().all(|(_, v)| v.is_object()) {
+    let variants = if variants.iter().all(|(_, v)| matches!(v, Tree::Map(_))) {
         match merge_maps(variants, parent, mk, owner)? {
             Merged::Map(node) => return Ok(node),
             Merged::Wholes(variants) => variants,
@@ -225,26 +225,25 @@ pub fn merge(
     } else {
         variants
     };
-    if let Some(len) = variants
-        .iter()
-        .map(|(_, v)| v.as_array().map(Vec::len))
-        .next()
+    let list_len = |v: &Tree| match v {
+        Tree::List(items) => Some(items.len()),
+        _ => None,
+    };
+    if let Some(len) = variants.iter().map(|(_, v)| list_len(v)).next()
         && len.is_some()
-        && variants
-            .iter()
-            .all(|(_, v)| v.as_array().map(Vec::len) == len)
+        && variants.iter().all(|(_, v)| list_len(v) == len)
     {
         let n = len.unwrap_or(0);
-        let mut lists: Vec<(Samples, std::vec::IntoIter<Value>)> = variants
+        let mut lists: Vec<(Samples, std::vec::IntoIter<Tree>)> = variants
             .into_iter()
             .map(|(s, v)| match v {
-                Value::Array(items) => (s, items.into_iter()),
+                Tree::List(items) => (s, items.into_iter()),
                 _ => (s, Vec::new().into_iter()),
             })
             .collect();
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
-            let at: Vec<(Samples, Value)> = lists
+            let at: Vec<(Samples, Tree)> = lists
                 .iter_mut()
                 .filter_map(|(s, l)| l.next().map(|c| (*s, c)))
                 .collect();
@@ -253,9 +252,9 @@ pub fn merge(
         return Ok(Node::List(items));
     }
     // Different wholes: a choice between them.
-    let mut groups: Vec<(Samples, Value)> = Vec::new();
+    let mut groups: Vec<(Samples, Tree)> = Vec::new();
     for (s, v) in variants {
-        match groups.iter_mut().find(|(_, g)| same(g, &v)) {
+        match groups.iter_mut().find(|(_, g)| g.same(&v)) {
             Some(g) => g.0 |= s,
             None => groups.push((s, v)),
         }
@@ -272,19 +271,22 @@ pub fn merge(
 /// unconditional, the samples back whole (they are then a choice between wholes).
 enum Merged {
     Map(Node),
-    Wholes(Vec<(Samples, Value)>),
+    Wholes(Vec<(Samples, Tree)>),
 }
 
+/// A sample's map entries, each taken out as its key is merged.
+type Entries = Vec<(Cow<'static, str>, Option<Tree>)>;
+
 fn merge_maps(
-    variants: Vec<(Samples, Value)>,
+    variants: Vec<(Samples, Tree)>,
     parent: Samples,
     mk: &Markers,
     owner: Option<&[String]>,
 ) -> Result<Merged, Unjoinable> {
-    let mut keys: Vec<String> = Vec::new();
+    let mut keys: Vec<Cow<'static, str>> = Vec::new();
     for (_, v) in &variants {
-        if let Value::Object(m) = v {
-            for k in m.keys() {
+        if let Tree::Map(m) = v {
+            for (k, _) in m {
                 if !keys.contains(k) {
                     keys.push(k.clone());
                 }
@@ -295,24 +297,33 @@ fn merge_maps(
     // without one can it turn out to be a choice, which needs the samples whole.
     let everywhere = keys
         .iter()
-        .any(|k| variants.iter().all(|(_, v)| v.get(k.as_str()).is_some()));
+        .any(|k| variants.iter().all(|(_, v)| v.get(k).is_some()));
     let kept = (!everywhere).then(|| variants.clone());
-    let mut maps: Vec<(Samples, Map<String, Value>)> = variants
+    // Each sample's entries, taken out key by key (the keys nearly always come in the
+    // same order in every sample, so each is looked for where the last one was first).
+    let mut maps: Vec<(Samples, Entries, usize)> = variants
         .into_iter()
         .filter_map(|(s, v)| match v {
-            Value::Object(m) => Some((s, m)),
+            Tree::Map(m) => Some((s, m.into_iter().map(|(k, v)| (k, Some(v))).collect(), 0)),
             _ => None,
         })
         .collect();
     let mut entries = Vec::with_capacity(keys.len());
     for k in keys {
-        let present: Vec<(Samples, Value)> = maps
+        let present: Vec<(Samples, Tree)> = maps
             .iter_mut()
-            .filter_map(|(s, m)| m.swap_remove(k.as_str()).map(|c| (*s, c)))
+            .filter_map(|(s, m, next)| {
+                let at = match m.get(*next) {
+                    Some((key, _)) if *key == k => *next,
+                    _ => m.iter().position(|(key, _)| *key == k)?,
+                };
+                *next = at + 1;
+                m.get_mut(at)?.1.take().map(|c| (*s, c))
+            })
             .collect();
         let mask = present.iter().fold(0, |a, (s, _)| a | s);
         let cond = cond_for(mask, parent, owner).ok_or(Unjoinable)?;
-        let node = merge(present, mk, owner, Some(&k))?;
+        let node = merge(present, mk, owner, Some(k.as_ref()))?;
         // A choice inside a condition: one level of conditions, where they compose.
         let (node, cond) = match (node, cond) {
             (Node::Choice(branches), Cond::Regime(o, rs))
@@ -334,7 +345,7 @@ fn merge_maps(
             }
             (node, cond) => (node, cond),
         };
-        entries.push((k, node, cond));
+        entries.push((k.into_owned(), node, cond));
     }
     if entries.iter().any(|(_, _, c)| *c == Cond::True) {
         return Ok(Merged::Map(Node::Map(entries)));
@@ -347,7 +358,7 @@ fn merge_maps(
 fn unify_single(mut branches: Vec<(Cond, Node)>) -> Node {
     let single = branches.iter().position(|(c, n)| {
         matches!(c, Cond::Regime(_, rs) if rs.as_slice() == [Regime::Single])
-            && *n == Node::Lit(Value::from(1))
+            && *n == Node::Lit(Tree::Int(1))
     });
     let fixed = branches.iter().position(|(c, n)| {
         matches!(c, Cond::Regime(o, rs) if rs.as_slice() == [Regime::Fixed]
@@ -427,32 +438,6 @@ fn member<'v>(v: &'v Value, k: &str) -> Option<&'v Value> {
     }
 }
 
-/// `a == b`, comparing maps key by key in order first: the values compared here were
-/// serialised from the same kinds of objects, so their keys nearly always come in the
-/// same order; maps whose keys do not are compared as `==` compares them.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            for ((kx, vx), (ky, vy)) in x.iter().zip(y) {
-                if kx != ky {
-                    return a == b;
-                }
-                if !same(vx, vy) {
-                    return false;
-                }
-            }
-            true
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        _ => a == b,
-    }
-}
-
 /// `raw == v`, for what may be missing.
 fn same_as(raw: Option<&Tree>, v: Option<&Value>) -> bool {
     match (raw, v) {
@@ -528,7 +513,7 @@ impl Ctx<'_> {
     /// `eval(n) == raw` would say, without building the rendered value.
     pub fn renders(&self, n: &Node, raw: Option<&Tree>) -> bool {
         match n {
-            Node::Lit(v) => raw.is_some_and(|r| r.same_as(v)),
+            Node::Lit(v) => raw.is_some_and(|r| r.same(v)),
             Node::Map(entries) => {
                 let held = entries.iter().filter(|(_, _, c)| self.holds(c));
                 let Some(raw) = raw else {
@@ -617,7 +602,7 @@ impl Ctx<'_> {
 
     pub fn eval(&self, n: &Node) -> Option<Value> {
         match n {
-            Node::Lit(v) => Some(v.clone()),
+            Node::Lit(v) => Some(v.to_value()),
             Node::Map(entries) => {
                 let m: Map<String, Value> = entries
                     .iter()
@@ -833,9 +818,9 @@ impl Printer<'_> {
     }
 
     /// A literal scalar as YAML text (one line), safe from Go template actions.
-    fn scalar(v: &Value) -> Cow<'_, str> {
+    fn scalar(v: &Tree) -> Cow<'_, str> {
         match v {
-            Value::String(s) => {
+            Tree::Str(s) => {
                 // Most are names, which YAML writes as they are (and hold no braces).
                 if super::super::fastyaml::obviously_plain(s) {
                     return Cow::Borrowed(s);
@@ -852,9 +837,9 @@ impl Printer<'_> {
                     },
                 )
             }
-            Value::Object(m) if m.is_empty() => Cow::Borrowed("{}"),
-            Value::Array(a) if a.is_empty() => Cow::Borrowed("[]"),
-            other => Cow::Owned(other.to_string()),
+            Tree::Map(m) if m.is_empty() => Cow::Borrowed("{}"),
+            Tree::List(a) if a.is_empty() => Cow::Borrowed("[]"),
+            other => Cow::Owned(other.json_text()),
         }
     }
 
@@ -873,8 +858,8 @@ impl Printer<'_> {
     fn is_inline(n: &Node) -> bool {
         match n {
             Node::Lit(v) => match v {
-                Value::Object(m) => m.is_empty(),
-                Value::Array(a) => a.is_empty(),
+                Tree::Map(m) => m.is_empty(),
+                Tree::List(a) => a.is_empty(),
                 _ => true,
             },
             Node::Knob(_) | Node::Text(_) => true,
@@ -906,20 +891,20 @@ impl Printer<'_> {
 
     /// A literal map's entries at `ind`, printed from the value itself (as a map of
     /// literal nodes would be, without copying the value into one).
-    fn lit_map(&mut self, m: &Map<String, Value>, ind: usize) {
+    fn lit_map(&mut self, m: &[(Cow<'static, str>, Tree)], ind: usize) {
         for (k, v) in m {
             self.lit_entry(k, v, ind);
         }
     }
 
-    fn lit_entry(&mut self, k: &str, v: &Value, ind: usize) {
+    fn lit_entry(&mut self, k: &str, v: &Tree, ind: usize) {
         let key = Self::key(k);
         match v {
-            Value::Object(m) if !m.is_empty() => {
+            Tree::Map(m) if !m.is_empty() => {
                 self.line_of(ind, &[&key, ":"]);
                 self.lit_map(m, ind + 2);
             }
-            Value::Array(a) if !a.is_empty() => {
+            Tree::List(a) if !a.is_empty() => {
                 self.line_of(ind, &[&key, ":"]);
                 self.lit_list(a, ind);
             }
@@ -928,13 +913,11 @@ impl Printer<'_> {
     }
 
     /// A literal list's items, its key at `ind`.
-    fn lit_list(&mut self, items: &[Value], ind: usize) {
+    fn lit_list(&mut self, items: &[Tree], ind: usize) {
         for v in items {
             match v {
-                Value::Object(m) if !m.is_empty() => {
-                    self.item_map_with(ind, |p, i| p.lit_map(m, i))
-                }
-                Value::Array(a) if !a.is_empty() => {
+                Tree::Map(m) if !m.is_empty() => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
+                Tree::List(a) if !a.is_empty() => {
                     self.line(ind, "-");
                     self.lit_list(a, ind + 2);
                 }
@@ -951,13 +934,13 @@ impl Printer<'_> {
             return;
         }
         match n {
-            Node::Lit(Value::Object(m)) => {
+            Node::Lit(Tree::Map(m)) => {
                 self.line_of(ind, &[&key, ":"]);
                 self.lit_map(m, ind + 2);
             }
             Node::Lit(v) => {
                 self.line_of(ind, &[&key, ":"]);
-                if let Value::Array(a) = v {
+                if let Tree::List(a) = v {
                     self.lit_list(a, ind);
                 }
             }
@@ -1015,11 +998,11 @@ impl Printer<'_> {
                 }
                 self.close(ind);
             }
-            Node::Lit(Value::Object(m)) => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
+            Node::Lit(Tree::Map(m)) => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
             Node::Map(entries) => self.item_map_with(ind, |p, i| p.map(entries, i)),
             Node::Lit(v) => {
                 self.line(ind, "-");
-                if let Value::Array(a) = v {
+                if let Tree::List(a) = v {
                     self.lit_list(a, ind + 2);
                 }
             }
@@ -1060,41 +1043,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn tree(v: Value) -> Tree {
+        Tree::of(&v).unwrap()
+    }
+
+    fn lit(v: Value) -> Node {
+        Node::Lit(tree(v))
+    }
+
     fn owner() -> Vec<String> {
         vec!["services".into(), "api".into()]
     }
 
+    /// `get` finds what serde_json's `get` finds, in small maps and large.
     #[test]
-    fn same_and_get_agree_with_serde_json() {
-        // Maps in the same order, in another order, of other sizes; nested; lists.
-        let a = json!({"a": 1, "b": {"x": [1, {"y": "z"}], "w": null}, "c": "s"});
-        let reordered = json!({"c": "s", "b": {"w": null, "x": [1, {"y": "z"}]}, "a": 1});
-        let nested_reordered = json!({"a": 1, "b": {"w": null, "x": [1, {"y": "z"}]}, "c": "s"});
-        let other_value = json!({"a": 1, "b": {"x": [1, {"y": "q"}], "w": null}, "c": "s"});
-        let other_key = json!({"a": 1, "b": {"x": [1, {"y": "z"}], "v": null}, "c": "s"});
-        let fewer = json!({"a": 1, "c": "s"});
-        let list = json!([1, 2, {"a": 1}]);
-        let longer = json!([1, 2, {"a": 1}, 3]);
-        let values = [
-            a,
-            reordered,
-            nested_reordered,
-            other_value,
-            other_key,
-            fewer,
-            list,
-            longer,
-            json!(null),
-            json!(1),
-            json!("1"),
-            json!({}),
-            json!([]),
-        ];
-        for x in &values {
-            for y in &values {
-                assert_eq!(same(x, y), x == y, "{x} vs {y}");
-            }
-        }
+    fn get_agrees_with_serde_json() {
         let big: serde_json::Map<String, Value> =
             (0..20).map(|i| (format!("k{i}"), Value::from(i))).collect();
         let small: serde_json::Map<String, Value> =
@@ -1130,7 +1093,13 @@ mod tests {
         let b = json!({"spec": {"x": 2, "y": [1, 2]}});
         let none: Samples = (0..3).map(|r| sample_bit(0, r)).fold(0, |a, b| a | b);
         let rest = ALL & !none;
-        let node = merge(vec![(none, a), (rest, b)], &mk, Some(&owner()), None).unwrap();
+        let node = merge(
+            vec![(none, tree(a)), (rest, tree(b))],
+            &mk,
+            Some(&owner()),
+            None,
+        )
+        .unwrap();
         let Node::Map(entries) = node else {
             panic!("{node:?}")
         };
@@ -1138,7 +1107,7 @@ mod tests {
             panic!()
         };
         assert!(matches!(&spec[0].1, Node::Choice(b) if b.len() == 2));
-        assert_eq!(spec[1].1, Node::Lit(json!([1, 2])));
+        assert_eq!(spec[1].1, lit(json!([1, 2])));
     }
 
     /// `renders` answers exactly what comparing `eval`'s rendering would, for every
@@ -1170,7 +1139,7 @@ mod tests {
         let helm_only = Node::Knob(Knob::Chart);
         let entry = |k: &str, n: Node, c: Cond| (k.to_string(), n, c);
         let nodes = vec![
-            Node::Lit(json!({"a": [1, 2]})),
+            lit(json!({"a": [1, 2]})),
             knob(&["port"], true),
             knob(&["port"], false),
             knob(&["missing"], true),
@@ -1186,22 +1155,22 @@ mod tests {
             Node::Map(vec![
                 entry("chart", helm_only.clone(), Cond::True),
                 entry("port", knob(&["port"], true), Cond::True),
-                entry("hidden", Node::Lit(json!(1)), no.clone()),
+                entry("hidden", lit(json!(1)), no.clone()),
             ]),
             Node::List(vec![
-                (Node::Lit(json!(1)), Cond::True),
+                (lit(json!(1)), Cond::True),
                 (helm_only.clone(), Cond::True),
-                (Node::Lit(json!(2)), no.clone()),
+                (lit(json!(2)), no.clone()),
                 (knob(&["name"], false), Cond::True),
             ]),
             Node::Choice(vec![
-                (no.clone(), Node::Lit(json!("istio"))),
+                (no.clone(), lit(json!("istio"))),
                 (
                     Cond::Regime(owner(), vec![Regime::Fixed]),
-                    Node::Lit(json!("fixed")),
+                    lit(json!("fixed")),
                 ),
             ]),
-            Node::Choice(vec![(no.clone(), Node::Lit(json!("istio")))]),
+            Node::Choice(vec![(no.clone(), lit(json!("istio")))]),
         ];
         for n in &nodes {
             let rendered = ctx.eval(n);
@@ -1241,12 +1210,12 @@ mod tests {
         let object = Node::Choice(vec![(
             Cond::True,
             Node::Map(vec![
-                entry("apiVersion", Node::Lit(json!("v1")), Cond::True),
-                entry("kind", Node::Lit(json!("ConfigMap")), Cond::True),
+                entry("apiVersion", lit(json!("v1")), Cond::True),
+                entry("kind", lit(json!("ConfigMap")), Cond::True),
                 entry(
                     "metadata",
                     Node::Map(vec![
-                        entry("name", Node::Lit(json!("old")), Cond::True),
+                        entry("name", lit(json!("old")), Cond::True),
                         entry(
                             "name",
                             Node::Knob(Knob::ConfigName {
@@ -1254,7 +1223,7 @@ mod tests {
                             }),
                             Cond::True,
                         ),
-                        entry("name", Node::Lit(json!("istio")), no),
+                        entry("name", lit(json!("istio")), no),
                     ]),
                     Cond::True,
                 ),
@@ -1265,12 +1234,15 @@ mod tests {
 
     #[test]
     fn literal_text_never_becomes_a_template_action() {
-        assert_eq!(Printer::scalar(&json!("plain")), "plain");
+        assert_eq!(Printer::scalar(&tree(json!("plain"))), "plain");
         assert_eq!(
-            Printer::scalar(&json!("a {{ b }}")),
+            Printer::scalar(&tree(json!("a {{ b }}"))),
             "{{ \"a {{ b }}\" | quote }}"
         );
-        assert_eq!(Printer::scalar(&json!("two\nlines")), "\"two\\nlines\"");
-        assert_eq!(Printer::scalar(&json!("8080")), "'8080'");
+        assert_eq!(
+            Printer::scalar(&tree(json!("two\nlines"))),
+            "\"two\\nlines\""
+        );
+        assert_eq!(Printer::scalar(&tree(json!("8080"))), "'8080'");
     }
 }

@@ -62,6 +62,86 @@ impl Tree {
         }
     }
 
+    /// A map's value for `key`.
+    pub fn get(&self, key: &str) -> Option<&Tree> {
+        match self {
+            Tree::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// A map's value for `key`, to change.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Tree> {
+        match self {
+            Tree::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value at a path of map keys.
+    pub fn at(&self, path: &[&str]) -> Option<&Tree> {
+        path.iter().try_fold(self, |t, k| t.get(k))
+    }
+
+    /// The value at a path of map keys, to change.
+    pub fn at_mut(&mut self, path: &[&str]) -> Option<&mut Tree> {
+        path.iter().try_fold(self, |t, k| t.get_mut(k))
+    }
+
+    /// Sets a map's value for `key`: in the place of the one it had, or last (as
+    /// serde_json's order-keeping map does). Does nothing to what is not a map.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Tree) {
+        if let Tree::Map(entries) = self {
+            let key = key.into();
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => *v = value,
+                None => entries.push((key, value)),
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Tree::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether two trees are the same data, as `==` on their `Value`s would say: maps
+    /// are compared key by key in order first, and as sets of entries when their keys
+    /// come in another order.
+    pub fn same(&self, other: &Tree) -> bool {
+        match (self, other) {
+            (Tree::Map(a), Tree::Map(b)) => {
+                if a.len() != b.len() {
+                    return false;
+                }
+                let in_order = a.iter().zip(b).all(|((ka, _), (kb, _))| ka == kb);
+                if in_order {
+                    a.iter().zip(b).all(|((_, x), (_, y))| x.same(y))
+                } else {
+                    a.iter()
+                        .all(|(k, x)| other.get(k).is_some_and(|y| x.same(y)))
+                }
+            }
+            (Tree::List(a), Tree::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            (a, b) => a == b,
+        }
+    }
+
+    /// A scalar as JSON writes it (`null`, `true`, `8080`, `"text"`).
+    pub fn json_text(&self) -> String {
+        match self {
+            Tree::Null => "null".into(),
+            Tree::Bool(b) => b.to_string(),
+            Tree::Int(i) => i.to_string(),
+            Tree::UInt(u) => u.to_string(),
+            other => other.to_value().to_string(),
+        }
+    }
+
     /// Whether this is the same data as `v`, as `==` on two `Value`s would say (a map's
     /// order does not matter; an integer is never equal to a float).
     pub fn same_as(&self, v: &Value) -> bool {
@@ -564,12 +644,21 @@ mod tests {
             json!("text"),
             json!([1, "a", [null], {"k": 2}]),
             json!({"b": 1, "a": {"x": [1.0, 2]}, "c": ""}),
+            // The same map in other orders, at the top and inside; near misses.
+            json!({"a": {"x": [1.0, 2]}, "c": "", "b": 1}),
+            json!({"b": 1, "a": {"x": [1.0, 2]}, "c": "", "d": null}),
+            json!({"b": 1, "a": {"x": [1.0, 2], "y": 0}, "c": ""}),
+            json!({"b": 1, "a": {"x": [1.0, 3]}, "c": ""}),
+            json!({"b": 1, "d": {"x": [1.0, 2]}, "c": ""}),
+            json!({}),
+            json!([]),
         ];
         for v in &values {
             let t = Tree::of(v).unwrap();
             assert_eq!(t.to_value(), *v);
             for w in &values {
                 assert_eq!(t.same_as(w), v == w, "{v} against {w}");
+                assert_eq!(t.same(&Tree::of(w).unwrap()), v == w, "{v} against {w}");
             }
         }
         // A float is never an integer, and a map's order does not matter.
