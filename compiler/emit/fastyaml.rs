@@ -80,7 +80,8 @@ struct Writer {
     pending: Pending,
 }
 
-fn indent(out: &mut String, n: usize) {
+/// Appends `n` spaces.
+pub fn indent(out: &mut String, n: usize) {
     const SPACES: &str = "                                                                ";
     let mut n = n;
     while n > SPACES.len() {
@@ -346,6 +347,19 @@ fn style(s: &str, key: bool) -> Style {
         style = Style::Double;
     }
     style
+}
+
+/// Appends `s` as a map's value is written on the line of its key (plain, quoted or
+/// escaped, as the rest of this writer writes it), and says whether it could be: a
+/// value that takes lines of its own (a block of text) is not written.
+pub fn append_inline_value(out: &mut String, s: &str) -> bool {
+    match style(s, false) {
+        Style::Plain => out.push_str(s),
+        Style::Single => return write_single(out, s).is_ok(),
+        Style::Double => write_double(out, s),
+        Style::Literal => return false,
+    }
+    true
 }
 
 fn write_single(out: &mut String, s: &str) -> Result<()> {

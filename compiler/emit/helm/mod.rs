@@ -746,10 +746,11 @@ fn write_chart(
 
 /// A template file: its header, then its objects, each under its condition.
 fn print_file(chart: &str, ts: &[&Template]) -> String {
-    let mut p = Printer {
-        chart,
-        out: template_header(),
-    };
+    // An object's template runs to about two kilobytes: the text is given room for
+    // its objects at once rather than grown step by step.
+    let mut out = String::with_capacity(2048 * ts.len());
+    out.push_str(&template_header());
+    let mut p = Printer { chart, out };
     for t in ts {
         let cond = match (&t.cond, t.namespace) {
             (Cond::True, false) => None,

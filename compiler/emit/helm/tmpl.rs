@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::super::fastyaml;
 use super::sample::{Knob, MESHES, Markers, REGIMES, Regime, TEXT};
 use super::tree::Tree;
 use super::values::mesh_name;
@@ -798,12 +799,7 @@ impl Printer<'_> {
 
     /// A line made of parts, written straight into the output.
     fn line_of(&mut self, ind: usize, parts: &[&str]) {
-        for _ in 0..ind {
-            self.out.push(' ');
-        }
-        for p in parts {
-            self.out.push_str(p);
-        }
+        self.start_line(ind, parts);
         self.out.push('\n');
     }
 
@@ -817,30 +813,32 @@ impl Printer<'_> {
         self.line(ind, "{{- end }}");
     }
 
-    /// A literal scalar as YAML text (one line), safe from Go template actions.
-    fn scalar(v: &Tree) -> Cow<'_, str> {
+    /// Appends a literal scalar as YAML text (one line), safe from Go template actions.
+    fn scalar_into(out: &mut String, v: &Tree) {
         match v {
             Tree::Str(s) => {
                 // Most are names, which YAML writes as they are (and hold no braces).
-                if super::super::fastyaml::obviously_plain(s) {
-                    return Cow::Borrowed(s);
+                if fastyaml::obviously_plain(s) {
+                    out.push_str(s);
+                } else if s.contains("{{") || s.contains("}}") {
+                    out.push_str("{{ ");
+                    out.push_str(&go_string(s));
+                    out.push_str(" | quote }}");
+                } else if !fastyaml::append_inline_value(out, s) {
+                    out.push_str(&go_string(s));
                 }
-                if s.contains("{{") || s.contains("}}") {
-                    return Cow::Owned(format!("{{{{ {} | quote }}}}", go_string(s)));
-                }
-                Cow::Owned(
-                    match super::super::yaml::to_yaml(&serde_json::json!({ "k": s })) {
-                        Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
-                            y["k: ".len()..].trim_end().to_string()
-                        }
-                        _ => go_string(s),
-                    },
-                )
             }
-            Tree::Map(m) if m.is_empty() => Cow::Borrowed("{}"),
-            Tree::List(a) if a.is_empty() => Cow::Borrowed("[]"),
-            other => Cow::Owned(other.json_text()),
+            Tree::Map(m) if m.is_empty() => out.push_str("{}"),
+            Tree::List(a) if a.is_empty() => out.push_str("[]"),
+            other => out.push_str(&other.json_text()),
         }
+    }
+
+    #[cfg(test)]
+    fn scalar(v: &Tree) -> String {
+        let mut out = String::new();
+        Self::scalar_into(&mut out, v);
+        out
     }
 
     fn key(k: &str) -> Cow<'_, str> {
@@ -867,13 +865,32 @@ impl Printer<'_> {
         }
     }
 
-    fn inline(&self, n: &Node) -> String {
-        match n {
-            Node::Lit(v) => Self::scalar(v).into_owned(),
+    /// The start of a line: indentation, then `prefix` (`key: ` or `- `).
+    fn start_line(&mut self, ind: usize, prefix: &[&str]) {
+        fastyaml::indent(&mut self.out, ind);
+        for p in prefix {
+            self.out.push_str(p);
+        }
+    }
+
+    /// A line of `prefix` and a literal scalar.
+    fn scalar_line(&mut self, ind: usize, prefix: &[&str], v: &Tree) {
+        self.start_line(ind, prefix);
+        Self::scalar_into(&mut self.out, v);
+        self.out.push('\n');
+    }
+
+    /// A line of `prefix` and an inline node.
+    fn inline_line(&mut self, ind: usize, prefix: &[&str], n: &Node) {
+        let text = match n {
+            Node::Lit(v) => return self.scalar_line(ind, prefix, v),
             Node::Knob(k) => self.scalar_knob(k),
             Node::Text(p) => self.text(p),
             _ => String::new(),
-        }
+        };
+        self.start_line(ind, prefix);
+        self.out.push_str(&text);
+        self.out.push('\n');
     }
 
     /// Entries of a map at `ind`.
@@ -908,7 +925,7 @@ impl Printer<'_> {
                 self.line_of(ind, &[&key, ":"]);
                 self.lit_list(a, ind);
             }
-            _ => self.line_of(ind, &[&key, ": ", &Self::scalar(v)]),
+            _ => self.scalar_line(ind, &[&key, ": "], v),
         }
     }
 
@@ -921,7 +938,7 @@ impl Printer<'_> {
                     self.line(ind, "-");
                     self.lit_list(a, ind + 2);
                 }
-                _ => self.line_of(ind, &["- ", &Self::scalar(v)]),
+                _ => self.scalar_line(ind, &["- "], v),
             }
         }
     }
@@ -929,8 +946,7 @@ impl Printer<'_> {
     fn entry(&mut self, k: &str, n: &Node, ind: usize) {
         let key = Self::key(k);
         if Self::is_inline(n) {
-            let value = self.inline(n);
-            self.line_of(ind, &[&key, ": ", &value]);
+            self.inline_line(ind, &[&key, ": "], n);
             return;
         }
         match n {
@@ -986,8 +1002,7 @@ impl Printer<'_> {
 
     fn item(&mut self, n: &Node, ind: usize) {
         if Self::is_inline(n) {
-            let text = format!("- {}", self.inline(n));
-            self.line(ind, &text);
+            self.inline_line(ind, &["- "], n);
             return;
         }
         match n {
@@ -1230,6 +1245,83 @@ mod tests {
             ]),
         )]);
         assert_eq!(ctx.key(&object), "v1 ConfigMap app-hash");
+    }
+
+    /// A literal string in a template is written as the YAML writer writes it as a
+    /// map's value, when that takes one line; as a Go string otherwise.
+    #[test]
+    fn scalars_are_written_as_yaml_writes_a_value() {
+        let by_writer = |s: &str| match crate::emit::yaml::to_yaml(&json!({ "k": s })) {
+            Ok(y) if y.starts_with("k: ") && y.matches('\n').count() == 1 => {
+                y["k: ".len()..].trim_end().to_string()
+            }
+            _ => go_string(s),
+        };
+        let texts = [
+            "",
+            "plain",
+            "with space",
+            "a: b",
+            "a:b",
+            "- x",
+            "-x",
+            "8080",
+            "08",
+            "1.5",
+            ".5",
+            "1e3",
+            "+1",
+            "-1",
+            "0x1F",
+            "0o17",
+            "true",
+            "True",
+            "yes",
+            "on",
+            "null",
+            "~",
+            "2024-01-01",
+            "#x",
+            "x #y",
+            "x# y",
+            "two\nlines",
+            "line\n",
+            "tab\there",
+            "quote'd",
+            "dq\"",
+            "\u{7f}",
+            "é",
+            "trailing ",
+            " leading",
+            "@at",
+            "`tick",
+            "a,b",
+            "[x]",
+            "{x}",
+            "%x",
+            "!x",
+            "&x",
+            "*x",
+            "|x",
+            ">x",
+            "?x",
+            "? x",
+            "\u{FEFF}bom",
+            "cr\r",
+            "back\\slash",
+            "http://host:80/p?q=1",
+            "/health",
+            "x=1;y=2",
+            "'",
+            "\"",
+            ":",
+            "-",
+            "---",
+            "...",
+        ];
+        for t in texts {
+            assert_eq!(Printer::scalar(&Tree::Str(t.into())), by_writer(t), "{t:?}");
+        }
     }
 
     #[test]
