@@ -607,9 +607,7 @@ impl Builder<'_> {
 
     /// `= value`: the expression inside.
     fn eq_value(&mut self, p: Pair<Rule>) -> Option<Expr> {
-        let value = p.into_inner().next()?;
-        let e = value.into_inner().next()?;
-        Some(self.expr(e))
+        Some(self.expr(p.into_inner().next()?))
     }
 
     fn key(&mut self, p: Pair<Rule>) -> Key {
@@ -927,7 +925,6 @@ fn words(r: Rule) -> Option<&'static str> {
         Rule::block | Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::expr
-        | Rule::value
         | Rule::numeric
         | Rule::number
         | Rule::boolean
@@ -982,6 +979,10 @@ fn syntax_error(
     // A name is also a declaration or an entry there; say the bigger thing.
     if expected.contains(&"a declaration") || expected.contains(&"an entry") {
         expected.retain(|w| *w != "a name");
+    }
+    // Where a value may start, a name (a reference) and `[` (a list) are values too.
+    if expected.contains(&"a value") {
+        expected.retain(|w| *w != "a name" && *w != "`[`");
     }
     // `..` is only ever a possible continuation of a number; it is noise next to others.
     if expected.len() > 1 {
