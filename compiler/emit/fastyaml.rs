@@ -100,16 +100,26 @@ pub fn obviously_plain(s: &str) -> bool {
         return false;
     };
     (first.is_ascii_alphabetic() || first == b'_' || first == b'/')
-        // Sixteen bytes at a time without a branch per byte, which the compiler vectorises.
-        && b.chunks(16)
-            .all(|c| c.iter().fold(true, |ok, &c| ok & name_byte(c)))
+        && b.iter().all(|&c| NAME_BYTES[usize::from(c)])
         && !is_keyword(s)
 }
 
 /// An ASCII letter or digit, or one of `_ . / -`.
-fn name_byte(c: u8) -> bool {
-    ((c | 0x20).wrapping_sub(b'a') < 26) | (c.wrapping_sub(b'-') < 13) | (c == b'_')
+const fn name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-')
 }
+
+/// [`name_byte`] for every byte, looked up: most scalars are short, and a lookup per byte
+/// is cheaper than working the test out.
+static NAME_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = name_byte(i as u8);
+        i += 1;
+    }
+    t
+};
 
 /// The words YAML reads as null, a boolean, an infinity or not-a-number when plain.
 fn is_keyword(s: &str) -> bool {
@@ -912,7 +922,7 @@ mod tests {
     fn name_bytes_are_letters_digits_and_four_marks() {
         for c in 0..=u8::MAX {
             let expected = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-');
-            assert_eq!(name_byte(c), expected, "byte {c:#04x}");
+            assert_eq!(NAME_BYTES[usize::from(c)], expected, "byte {c:#04x}");
         }
         let long = "a".repeat(40);
         assert!(obviously_plain(&long));
