@@ -693,33 +693,41 @@ fn write_chart(
                 .to_string(),
         );
     }
-    let mut out = format!(
-        "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
-    );
-    write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
-    files.push(text(format!("{dir}/values.yaml"), out));
+    // The values files on one core, the schema and the template files on another.
     let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
-    let schema = values::schema(&leaves, &env_names);
-    files.push(text(
-        format!("{dir}/values.schema.json"),
-        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
-    ));
-    for (env, env_values) in envs.iter().zip(env_values) {
-        let changes =
-            values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
-        let mut out = format!(
-            "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
-            env.env
-        );
-        if changes.as_object().is_some_and(Map::is_empty) {
-            out.push_str("{}\n");
-        } else {
-            write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
-        }
-        files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
-    }
-
-    let by_file = template_files(printed);
+    let (values_files, (schema, by_file)) = crate::par::join(
+        || -> Result<Vec<OutFile>, EmitError> {
+            let mut out = format!(
+                "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
+            );
+            write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
+            let mut files = vec![text(format!("{dir}/values.yaml"), out)];
+            for (env, env_values) in envs.iter().zip(env_values) {
+                let changes =
+                    values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
+                let mut out = format!(
+                    "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
+                    env.env
+                );
+                if changes.as_object().is_some_and(Map::is_empty) {
+                    out.push_str("{}\n");
+                } else {
+                    write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
+                }
+                files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
+            }
+            Ok(files)
+        },
+        || {
+            let schema = values::schema(&leaves, &env_names);
+            (
+                serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
+                template_files(printed),
+            )
+        },
+    );
+    files.extend(values_files?);
+    files.push(text(format!("{dir}/values.schema.json"), schema));
     files.extend(
         by_file
             .into_iter()
