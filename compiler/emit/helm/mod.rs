@@ -101,7 +101,7 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // templates of the whole chart are never held together. The environments are
     // lowered group by group alongside.
     let chart_name = base.platform.name.as_str();
-    let checks: Vec<EnvCheck> = envs.iter().map(|e| EnvCheck::new(e, false)).collect();
+    let checks: Vec<EnvCheck> = crate::par::each(envs, |e| EnvCheck::new(e, false));
     let mut sources = crate::ir::sources(base);
     for env in envs {
         let theirs = crate::ir::sources(env);
@@ -143,7 +143,7 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // groups are checked again against every environment.
     let per_env = groups.iter().any(|g| matches!(g, Checked::Open(..)));
     let rechecks: Vec<EnvCheck> = match per_env {
-        true => envs.iter().map(|e| EnvCheck::new(e, true)).collect(),
+        true => crate::par::each(envs, |e| EnvCheck::new(e, true)),
         false => Vec::new(),
     };
     let mut printed: Vec<(String, String)> = Vec::new();
