@@ -233,6 +233,15 @@ fn wrap(variant: Option<&'static str>, inner: Tree) -> Tree {
     }
 }
 
+/// Serializer methods that take a scalar and give `$body` of it (`v`).
+macro_rules! scalars {
+    ($ok:ty; $($method:ident: $t:ty),*; |$v:ident| $body:expr) => {
+        $(fn $method(self, $v: $t) -> Result<$ok, Error> {
+            Ok($body)
+        })*
+    };
+}
+
 impl ser::Serializer for Ser {
     type Ok = Tree;
     type Error = Error;
@@ -244,50 +253,17 @@ impl ser::Serializer for Ser {
     type SerializeStruct = MapOf;
     type SerializeStructVariant = MapOf;
 
-    fn serialize_bool(self, v: bool) -> Result<Tree, Error> {
-        Ok(Tree::Bool(v))
-    }
-    fn serialize_i8(self, v: i8) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Tree, Error> {
-        Ok(Tree::Int(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Tree, Error> {
-        Ok(int(v))
-    }
-    fn serialize_f32(self, v: f32) -> Result<Tree, Error> {
-        Ok(float(f64::from(v)))
-    }
-    fn serialize_f64(self, v: f64) -> Result<Tree, Error> {
-        Ok(float(v))
-    }
-    fn serialize_char(self, v: char) -> Result<Tree, Error> {
-        Ok(Tree::Str(v.to_string()))
-    }
-    fn serialize_str(self, v: &str) -> Result<Tree, Error> {
-        Ok(Tree::Str(v.to_string()))
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Tree, Error> {
-        Ok(Tree::List(
-            v.iter().map(|b| Tree::Int(i64::from(*b))).collect(),
-        ))
-    }
+    scalars!(Tree; serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64; |v| int(v));
+    scalars!(Tree; serialize_f32: f32; |v| float(f64::from(v)));
+    scalars!(Tree; serialize_f64: f64; |v| float(v));
+    scalars!(Tree; serialize_bool: bool; |v| Tree::Bool(v));
+    scalars!(Tree; serialize_char: char; |v| Tree::Str(v.to_string()));
+    scalars!(Tree; serialize_str: &str; |v| Tree::Str(v.to_string()));
+    scalars!(Tree; serialize_bytes: &[u8]; |v| {
+        Tree::List(v.iter().map(|b| Tree::Int(i64::from(*b))).collect())
+    });
+
     fn serialize_none(self) -> Result<Tree, Error> {
         Ok(Tree::Null)
     }
@@ -325,16 +301,13 @@ impl ser::Serializer for Ser {
         Ok(wrap(Some(variant), value.serialize(self)?))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqOf, Error> {
-        Ok(SeqOf {
-            items: Vec::with_capacity(len.unwrap_or(0)),
-            variant: None,
-        })
+        Ok(SeqOf::new(len.unwrap_or(0), None))
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqOf, Error> {
-        self.serialize_seq(Some(len))
+        Ok(SeqOf::new(len, None))
     }
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqOf, Error> {
-        self.serialize_seq(Some(len))
+        Ok(SeqOf::new(len, None))
     }
     fn serialize_tuple_variant(
         self,
@@ -343,20 +316,13 @@ impl ser::Serializer for Ser {
         variant: &'static str,
         len: usize,
     ) -> Result<SeqOf, Error> {
-        Ok(SeqOf {
-            items: Vec::with_capacity(len),
-            variant: Some(variant),
-        })
+        Ok(SeqOf::new(len, Some(variant)))
     }
     fn serialize_map(self, len: Option<usize>) -> Result<MapOf, Error> {
-        Ok(MapOf {
-            entries: Vec::with_capacity(len.unwrap_or(0)),
-            key: None,
-            variant: None,
-        })
+        Ok(MapOf::new(len.unwrap_or(0), None))
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapOf, Error> {
-        self.serialize_map(Some(len))
+        Ok(MapOf::new(len, None))
     }
     fn serialize_struct_variant(
         self,
@@ -365,74 +331,50 @@ impl ser::Serializer for Ser {
         variant: &'static str,
         len: usize,
     ) -> Result<MapOf, Error> {
-        Ok(MapOf {
-            entries: Vec::with_capacity(len),
-            key: None,
-            variant: Some(variant),
-        })
+        Ok(MapOf::new(len, Some(variant)))
     }
 }
 
 impl SeqOf {
-    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.items.push(value.serialize(Ser)?);
-        Ok(())
-    }
-
-    fn done(self) -> Tree {
-        wrap(self.variant, Tree::List(self.items))
+    fn new(len: usize, variant: Option<&'static str>) -> SeqOf {
+        SeqOf {
+            items: Vec::with_capacity(len),
+            variant,
+        }
     }
 }
 
-impl ser::SerializeSeq for SeqOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
+/// The four kinds of list serde has, made alike: `$add` adds an element.
+macro_rules! seq_of {
+    ($($kind:ident :: $add:ident),*) => {
+        $(impl ser::$kind for SeqOf {
+            type Ok = Tree;
+            type Error = Error;
+            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.items.push(value.serialize(Ser)?);
+                Ok(())
+            }
+            fn end(self) -> Result<Tree, Error> {
+                Ok(wrap(self.variant, Tree::List(self.items)))
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for SeqOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
-}
+seq_of!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl MapOf {
-    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.entries
-            .push((Cow::Borrowed(key), value.serialize(Ser)?));
-        Ok(())
+    fn new(len: usize, variant: Option<&'static str>) -> MapOf {
+        MapOf {
+            entries: Vec::with_capacity(len),
+            key: None,
+            variant,
+        }
     }
 
     fn done(self) -> Tree {
@@ -460,35 +402,28 @@ impl ser::SerializeMap for MapOf {
     }
 }
 
-impl ser::SerializeStruct for MapOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
+/// A struct and a struct variant: fields named by static text.
+macro_rules! struct_of {
+    ($($kind:ident),*) => {
+        $(impl ser::$kind for MapOf {
+            type Ok = Tree;
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.entries.push((Cow::Borrowed(key), value.serialize(Ser)?));
+                Ok(())
+            }
+            fn end(self) -> Result<Tree, Error> {
+                Ok(self.done())
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for MapOf {
-    type Ok = Tree;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Tree, Error> {
-        Ok(self.done())
-    }
-}
+struct_of!(SerializeStruct, SerializeStructVariant);
 
 /// Map keys: text, and what serde_json writes as text (numbers, booleans, characters,
 /// unit variants).
@@ -496,6 +431,15 @@ struct KeySer;
 
 fn not_text() -> Error {
     Error("a map key must be text".into())
+}
+
+/// Serializer methods that refuse what they are given (`$args`) as a map key.
+macro_rules! not_text {
+    ($($method:ident($($arg:ty),*) -> $ok:ty),*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, Error> {
+            Err(not_text())
+        })*
+    };
 }
 
 impl ser::Serializer for KeySer {
@@ -509,58 +453,27 @@ impl ser::Serializer for KeySer {
     type SerializeStruct = Impossible<String, Error>;
     type SerializeStructVariant = Impossible<String, Error>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_char(self, v: char) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_str(self, v: &str) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_none(self) -> Result<String, Error> {
-        Err(not_text())
-    }
+    scalars!(String; serialize_bool: bool, serialize_i8: i8, serialize_i16: i16,
+        serialize_i32: i32, serialize_i64: i64, serialize_u8: u8, serialize_u16: u16,
+        serialize_u32: u32, serialize_u64: u64, serialize_char: char, serialize_str: &str;
+        |v| v.to_string());
+    not_text!(
+        serialize_f32(f32) -> String,
+        serialize_f64(f64) -> String,
+        serialize_bytes(&[u8]) -> String,
+        serialize_none() -> String,
+        serialize_unit() -> String,
+        serialize_unit_struct(&'static str) -> String,
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant
+    );
+
     fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_unit(self) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
         Err(not_text())
     }
     fn serialize_unit_variant(
@@ -585,43 +498,6 @@ impl ser::Serializer for KeySer {
         _: &'static str,
         _: &T,
     ) -> Result<String, Error> {
-        Err(not_text())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(not_text())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_text())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_text())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_text())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_text())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(not_text())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
         Err(not_text())
     }
 }
