@@ -798,13 +798,7 @@ fn print_file(chart: &str, ts: &[&Template]) -> String {
 fn print_object(p: &mut Printer, node: &Node) {
     match node {
         Node::Map(entries) => p.map(entries, 0),
-        Node::Lit(Tree::Map(m)) => {
-            let entries: Vec<(String, Node, Cond)> = m
-                .iter()
-                .map(|(k, v)| (k.to_string(), Node::Lit(v.clone()), Cond::True))
-                .collect();
-            p.map(&entries, 0);
-        }
+        Node::Lit(Tree::Map(m)) => p.lit_map(m, 0),
         _ => {}
     }
 }

@@ -314,10 +314,7 @@ fn merge_maps(
         let present: Vec<(Samples, Tree)> = maps
             .iter_mut()
             .filter_map(|(s, m, next)| {
-                let at = match m.get(*next) {
-                    Some((key, _)) if *key == k => *next,
-                    _ => m.iter().position(|(key, _)| *key == k)?,
-                };
+                let at = Tree::entry(m, &k, *next)?;
                 *next = at + 1;
                 m.get_mut(at)?.1.take().map(|c| (*s, c))
             })
@@ -853,18 +850,6 @@ impl Printer<'_> {
         }
     }
 
-    fn is_inline(n: &Node) -> bool {
-        match n {
-            Node::Lit(v) => match v {
-                Tree::Map(m) => m.is_empty(),
-                Tree::List(a) => a.is_empty(),
-                _ => true,
-            },
-            Node::Knob(_) | Node::Text(_) => true,
-            _ => false,
-        }
-    }
-
     /// The start of a line: indentation, then `prefix` (`key: ` or `- `).
     fn start_line(&mut self, ind: usize, prefix: &[&str]) {
         fastyaml::indent(&mut self.out, ind);
@@ -880,17 +865,13 @@ impl Printer<'_> {
         self.out.push('\n');
     }
 
-    /// A line of `prefix` and an inline node.
-    fn inline_line(&mut self, ind: usize, prefix: &[&str], n: &Node) {
-        let text = match n {
-            Node::Lit(v) => return self.scalar_line(ind, prefix, v),
+    /// A knob's or a text's template action, which is written on one line.
+    fn action(&self, n: &Node) -> String {
+        match n {
             Node::Knob(k) => self.scalar_knob(k),
             Node::Text(p) => self.text(p),
             _ => String::new(),
-        };
-        self.start_line(ind, prefix);
-        self.out.push_str(&text);
-        self.out.push('\n');
+        }
     }
 
     /// Entries of a map at `ind`.
@@ -908,57 +889,53 @@ impl Printer<'_> {
 
     /// A literal map's entries at `ind`, printed from the value itself (as a map of
     /// literal nodes would be, without copying the value into one).
-    fn lit_map(&mut self, m: &[(Cow<'static, str>, Tree)], ind: usize) {
+    pub fn lit_map(&mut self, m: &[(Cow<'static, str>, Tree)], ind: usize) {
         for (k, v) in m {
-            self.lit_entry(k, v, ind);
+            self.lit_entry(&Self::key(k), v, ind);
         }
     }
 
-    fn lit_entry(&mut self, k: &str, v: &Tree, ind: usize) {
-        let key = Self::key(k);
+    /// A literal value under its (printed) key at `ind`.
+    fn lit_entry(&mut self, key: &str, v: &Tree, ind: usize) {
         match v {
             Tree::Map(m) if !m.is_empty() => {
-                self.line_of(ind, &[&key, ":"]);
+                self.line_of(ind, &[key, ":"]);
                 self.lit_map(m, ind + 2);
             }
             Tree::List(a) if !a.is_empty() => {
-                self.line_of(ind, &[&key, ":"]);
+                self.line_of(ind, &[key, ":"]);
                 self.lit_list(a, ind);
             }
-            _ => self.scalar_line(ind, &[&key, ": "], v),
+            _ => self.scalar_line(ind, &[key, ": "], v),
         }
     }
 
     /// A literal list's items, its key at `ind`.
     fn lit_list(&mut self, items: &[Tree], ind: usize) {
         for v in items {
-            match v {
-                Tree::Map(m) if !m.is_empty() => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
-                Tree::List(a) if !a.is_empty() => {
-                    self.line(ind, "-");
-                    self.lit_list(a, ind + 2);
-                }
-                _ => self.scalar_line(ind, &["- "], v),
+            self.lit_item(v, ind);
+        }
+    }
+
+    /// A literal value as a list item, its list's key at `ind`.
+    fn lit_item(&mut self, v: &Tree, ind: usize) {
+        match v {
+            Tree::Map(m) if !m.is_empty() => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
+            Tree::List(a) if !a.is_empty() => {
+                self.line(ind, "-");
+                self.lit_list(a, ind + 2);
             }
+            _ => self.scalar_line(ind, &["- "], v),
         }
     }
 
     fn entry(&mut self, k: &str, n: &Node, ind: usize) {
         let key = Self::key(k);
-        if Self::is_inline(n) {
-            self.inline_line(ind, &[&key, ": "], n);
-            return;
-        }
         match n {
-            Node::Lit(Tree::Map(m)) => {
-                self.line_of(ind, &[&key, ":"]);
-                self.lit_map(m, ind + 2);
-            }
-            Node::Lit(v) => {
-                self.line_of(ind, &[&key, ":"]);
-                if let Tree::List(a) = v {
-                    self.lit_list(a, ind);
-                }
+            Node::Lit(v) => self.lit_entry(&key, v, ind),
+            Node::Knob(_) | Node::Text(_) => {
+                let action = self.action(n);
+                self.line_of(ind, &[&key, ": ", &action]);
             }
             Node::Map(entries) => {
                 self.line_of(ind, &[&key, ":"]);
@@ -983,7 +960,6 @@ impl Printer<'_> {
                 }
                 self.close(ind);
             }
-            Node::Knob(_) | Node::Text(_) => {}
         }
     }
 
@@ -1001,11 +977,12 @@ impl Printer<'_> {
     }
 
     fn item(&mut self, n: &Node, ind: usize) {
-        if Self::is_inline(n) {
-            self.inline_line(ind, &["- "], n);
-            return;
-        }
         match n {
+            Node::Lit(v) => self.lit_item(v, ind),
+            Node::Knob(_) | Node::Text(_) => {
+                let action = self.action(n);
+                self.line_of(ind, &["- ", &action]);
+            }
             Node::Choice(branches) => {
                 for (i, (c, b)) in branches.iter().enumerate() {
                     self.open(ind, c, i == 0);
@@ -1013,14 +990,7 @@ impl Printer<'_> {
                 }
                 self.close(ind);
             }
-            Node::Lit(Tree::Map(m)) => self.item_map_with(ind, |p, i| p.lit_map(m, i)),
             Node::Map(entries) => self.item_map_with(ind, |p, i| p.map(entries, i)),
-            Node::Lit(v) => {
-                self.line(ind, "-");
-                if let Tree::List(a) = v {
-                    self.lit_list(a, ind + 2);
-                }
-            }
             Node::List(items) => {
                 self.line(ind, "-");
                 self.list(items, ind + 2);
@@ -1033,7 +1003,6 @@ impl Printer<'_> {
                 );
                 self.line(ind, &text);
             }
-            Node::Knob(_) | Node::Text(_) => {}
         }
     }
 

@@ -53,9 +53,10 @@ impl Tree {
         value.serialize(Ser)
     }
 
-    /// The entry for `key` of a map; `hint` is where to look first (the entries of
-    /// objects of one kind nearly always come in the same order).
-    pub fn entry(entries: &[(Cow<'static, str>, Tree)], key: &str, hint: usize) -> Option<usize> {
+    /// Where the entry for `key` is among a map's entries (a map's, or entries taken
+    /// from one); `hint` is where to look first (the entries of objects of one kind
+    /// nearly always come in the same order).
+    pub fn entry<V>(entries: &[(Cow<'static, str>, V)], key: &str, hint: usize) -> Option<usize> {
         match entries.get(hint) {
             Some((k, _)) if k == key => Some(hint),
             _ => entries.iter().position(|(k, _)| k == key),
