@@ -363,13 +363,21 @@ fn style(s: &str, key: bool) -> Style {
 /// escaped, as the rest of this writer writes it), and says whether it could be: a
 /// value that takes lines of its own (a block of text) is not written.
 pub fn append_inline_value(out: &mut String, s: &str) -> bool {
-    match style(s, false) {
+    matches!(in_line(out, s, style(s, false)), Ok(true))
+}
+
+/// Appends `s` in `style` when it is one of the styles written on one line, and says
+/// whether it was (nothing is written for a block of text, or on an error). Every
+/// scalar and key is written through it: inlined, a plain one costs no more than a copy.
+#[inline(always)]
+fn in_line(out: &mut String, s: &str, style: Style) -> Result<bool> {
+    match style {
         Style::Plain => out.push_str(s),
-        Style::Single => return write_single(out, s).is_ok(),
+        Style::Single => write_single(out, s)?,
         Style::Double => write_double(out, s),
-        Style::Literal => return false,
+        Style::Literal => return Ok(false),
     }
-    true
+    Ok(true)
 }
 
 fn write_single(out: &mut String, s: &str) -> Result<()> {
@@ -478,17 +486,11 @@ impl Writer {
         if prefix_space {
             self.out.push(' ');
         }
-        match style(s, false) {
-            Style::Plain => self.out.push_str(s),
-            Style::Single => write_single(&mut self.out, s)?,
-            Style::Double => write_double(&mut self.out, s),
-            Style::Literal => {
-                write_literal(&mut self.out, s, block_indent)?;
-                self.pending = Pending::Done;
-                return Ok(());
-            }
+        if in_line(&mut self.out, s, style(s, false))? {
+            self.out.push('\n');
+        } else {
+            write_literal(&mut self.out, s, block_indent)?;
         }
-        self.out.push('\n');
         self.pending = Pending::Done;
         Ok(())
     }
@@ -523,11 +525,8 @@ impl Writer {
         } else {
             style(k, true)
         };
-        match style {
-            Style::Plain => self.out.push_str(k),
-            Style::Single => write_single(&mut self.out, k)?,
-            Style::Double => write_double(&mut self.out, k),
-            Style::Literal => return Err(Error::Unsupported("literal key")),
+        if !in_line(&mut self.out, k, style)? {
+            return Err(Error::Unsupported("literal key"));
         }
         self.out.push(':');
         self.pending = Pending::AfterKey(at);
