@@ -28,11 +28,10 @@ fn build(text: &str) -> (usize, usize) {
     assert!(!c.has_errors());
     let mut objects = 0;
     let mut bytes = 0;
-    for m in &c.checked.envs {
-        let (files, n) = sorchac::emit::raw::files_of(m).unwrap();
-        objects += n;
-        bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
-    }
+    let envs: Vec<_> = c.checked.envs.iter().collect();
+    let (files, n) = sorchac::emit::raw::files_of(&envs).unwrap();
+    objects += n;
+    bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
     (objects, bytes)
 }
 

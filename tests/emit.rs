@@ -77,9 +77,38 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
 }
 
 #[test]
+fn text_like_the_shared_prints_marks_is_printed_as_it_is() {
+    // Objects the environments share are printed once, with marks standing for each
+    // environment's namespace and instance label; a program whose own text holds a
+    // mark's text still gets exactly its own objects printed.
+    let text = sorchac::synth::platform(12).replace(
+        "CACHE = cache.address",
+        "CACHE = cache.address\n    MARKS = \"zq7k-sorchac-namespace zq7k-sorchac-instance zq7k-sorchac-\"",
+    );
+    assert!(text.contains("MARKS"));
+    let c = common::compile_text(&text);
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+    let mut expected = Vec::new();
+    for m in &envs {
+        expected.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
+    }
+    expected.sort_by(|a, b| a.path.cmp(&b.path));
+    let (files, _) = sorchac::emit::raw::files_of(&envs).unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| String::from_utf8_lossy(&f.bytes).contains("zq7k-sorchac-namespace zq7k"))
+    );
+    assert_eq!(files, expected);
+}
+
+#[test]
 fn group_by_group_lowering_gives_the_same_files() {
-    // `sorchac build` lowers and prints one group at a time when it makes no overlay;
-    // it must write what the environment's objects print to, whatever the program.
+    // `sorchac build` lowers and prints one group at a time when it makes no overlay,
+    // each in every environment, printing an object once for the environments it is
+    // the same in; it must write what each environment's objects print to, whatever
+    // the program.
     let synthetic = common::compile_text(&sorchac::synth::platform(80));
     let mut programs: Vec<sorchac::Compilation> = common::programs()
         .iter()
@@ -88,11 +117,20 @@ fn group_by_group_lowering_gives_the_same_files() {
     programs.push(synthetic);
     for c in &programs {
         assert!(!c.has_errors(), "{}", common::rendered(c));
-        for m in &c.checked.envs {
-            let objects = sorchac::ir::lower(m);
-            let (files, count) = sorchac::emit::raw::files_of(m).unwrap();
-            assert_eq!(count, objects.len(), "objects of `{}`", m.env);
-            assert_eq!(files, sorchac::emit::raw::files(&objects).unwrap());
+        let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+        let mut expected = Vec::new();
+        let mut objects = 0;
+        for m in &envs {
+            let lowered = sorchac::ir::lower(m);
+            objects += lowered.len();
+            expected.extend(sorchac::emit::raw::files(&lowered).unwrap());
+            // One environment alone prints as it does among the others.
+            let (alone, _) = sorchac::emit::raw::files_of(&[m]).unwrap();
+            assert_eq!(alone, sorchac::emit::raw::files(&lowered).unwrap());
         }
+        expected.sort_by(|a, b| a.path.cmp(&b.path));
+        let (files, count) = sorchac::emit::raw::files_of(&envs).unwrap();
+        assert_eq!(count, objects);
+        assert_eq!(files, expected);
     }
 }

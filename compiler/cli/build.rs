@@ -112,70 +112,54 @@ pub fn run(o: &Options) -> u8 {
         Some(env) => format!("raw/{env}"),
         None => "raw".to_string(),
     };
-    let mut kustomize = None;
+    let mut objects = 0;
+    // Nothing of the raw output needs an environment's objects together: each group is
+    // lowered, printed and dropped.
+    if raw {
+        // Every environment's lowering context (its call graph) is made first, on all
+        // cores; then each run of sources is lowered and printed in every environment,
+        // so that an object the environments share is printed once.
+        let cxs = crate::par::each(&models, |m| crate::ir::labels::Cx::new(m));
+        // Each run of groups goes to disk from the thread that printed it.
+        let written = match &mut sink {
+            Sink::Stage(s) => s.write_with(&raw_tree, |w| {
+                emit::raw::put_in(&cxs, |files| w.write(&files).map_err(Failed::Write))
+            }),
+            Sink::Keep(_) => {
+                Ok(emit::raw::files_in(&cxs)
+                    .map_err(Failed::Emit)
+                    .and_then(|(files, n)| {
+                        sink.put(&raw_tree, files).map_err(Failed::Write)?;
+                        Ok(n)
+                    }))
+            }
+        };
+        match written {
+            Ok(Ok(n)) => objects += n,
+            Ok(Err(Failed::Emit(e))) => {
+                eprintln!("error: {e}");
+                return EXIT_ERRORS;
+            }
+            Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&raw_tree, e),
+        }
+    }
+    // An overlay needs its environment's objects together: each environment is lowered
+    // whole when its overlay is made, and dropped with it, so no more than one is held
+    // with the base at a time.
     if matches!(o.target, Target::Kustomize | Target::All) {
         let base = emit::kustomize::Built {
             model: &c.checked.base,
             objects: crate::ir::lower(&c.checked.base),
         };
-        match emit::kustomize::Builder::new(base) {
-            Ok(b) => kustomize = Some(b),
+        let mut k = match emit::kustomize::Builder::new(base) {
+            Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
-        }
-    }
-    let mut objects = 0;
-    // Without an overlay to make, nothing needs an environment's objects together:
-    // each group is lowered, printed and dropped.
-    if raw && kustomize.is_none() {
-        // Every environment's lowering context (its call graph) is made first, on all
-        // cores, instead of one at a time between environments.
-        let cxs = crate::par::each(&models, |m| crate::ir::labels::Cx::new(m));
-        for cx in &cxs {
-            // Each run of groups goes to disk from the thread that printed it.
-            let written = match &mut sink {
-                Sink::Stage(s) => s.write_with(&raw_tree, |w| {
-                    emit::raw::put_in(cx, |files| w.write(&files).map_err(Failed::Write))
-                }),
-                Sink::Keep(_) => {
-                    Ok(emit::raw::files_in(cx)
-                        .map_err(Failed::Emit)
-                        .and_then(|(files, n)| {
-                            sink.put(&raw_tree, files).map_err(Failed::Write)?;
-                            Ok(n)
-                        }))
-                }
-            };
-            match written {
-                Ok(Ok(n)) => objects += n,
-                Ok(Err(Failed::Emit(e))) => {
-                    eprintln!("error: {e}");
-                    return EXIT_ERRORS;
-                }
-                Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&raw_tree, e),
-            }
-        }
-    }
-    // With an overlay to make, each environment is lowered once, whole, and dropped
-    // when its raw files and its overlay are made, so no more than one is held at a time.
-    if let Some(mut k) = kustomize {
+        };
         for m in &models {
             let objs = crate::ir::lower(m);
-            if raw {
-                objects += objs.len();
-                let files = match emit::raw::files(&objs) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return EXIT_ERRORS;
-                    }
-                };
-                if let Err(e) = sink.put(&raw_tree, files) {
-                    return cannot_write(&raw_tree, e);
-                }
-            }
             let env = emit::kustomize::Built {
                 model: m,
                 objects: objs,

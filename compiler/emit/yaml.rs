@@ -14,7 +14,7 @@ pub fn document(o: &Object) -> Result<String, EmitError> {
 }
 
 /// Appends one object as a YAML document to `out`.
-fn append(o: &Object, out: &mut String) -> Result<(), EmitError> {
+pub fn append(o: &Object, out: &mut String) -> Result<(), EmitError> {
     let failed = |reason| EmitError::Yaml {
         object: format!("{} {}", o.type_meta().1, o.name()),
         reason,

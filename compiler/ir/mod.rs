@@ -103,21 +103,34 @@ impl Object {
     /// templates, a CronJob's job template, a StatefulSet's volume claim templates), each
     /// created when missing: where Kustomize's `labels` with `includeTemplates` write.
     pub fn label_metas_mut(&mut self) -> Vec<&mut ObjectMeta> {
-        fn meta(m: &mut Option<ObjectMeta>) -> &mut ObjectMeta {
-            m.get_or_insert_with(ObjectMeta::default)
+        self.metas_mut(true)
+    }
+
+    /// The same metadata, only where it is there: nothing is added to the object.
+    pub fn present_metas_mut(&mut self) -> Vec<&mut ObjectMeta> {
+        self.metas_mut(false)
+    }
+
+    fn metas_mut(&mut self, create: bool) -> Vec<&mut ObjectMeta> {
+        fn meta(m: &mut Option<ObjectMeta>, create: bool) -> Option<&mut ObjectMeta> {
+            if create {
+                Some(m.get_or_insert_with(ObjectMeta::default))
+            } else {
+                m.as_mut()
+            }
         }
         match self {
             Object::Deployment(d) => {
                 let mut v = vec![&mut d.metadata];
                 if let Some(spec) = d.spec.as_mut() {
-                    v.push(meta(&mut spec.template.metadata));
+                    v.extend(meta(&mut spec.template.metadata, create));
                 }
                 v
             }
             Object::StatefulSet(s) => {
                 let mut v = vec![&mut s.metadata];
                 if let Some(spec) = s.spec.as_mut() {
-                    v.push(meta(&mut spec.template.metadata));
+                    v.extend(meta(&mut spec.template.metadata, create));
                     for c in spec.volume_claim_templates.iter_mut().flatten() {
                         v.push(&mut c.metadata);
                     }
@@ -127,7 +140,7 @@ impl Object {
             Object::Job(j) => {
                 let mut v = vec![&mut j.metadata];
                 if let Some(spec) = j.spec.as_mut() {
-                    v.push(meta(&mut spec.template.metadata));
+                    v.extend(meta(&mut spec.template.metadata, create));
                 }
                 v
             }
@@ -135,9 +148,9 @@ impl Object {
                 let mut v = vec![&mut c.metadata];
                 if let Some(spec) = c.spec.as_mut() {
                     let job = &mut spec.job_template;
-                    v.push(meta(&mut job.metadata));
+                    v.extend(meta(&mut job.metadata, create));
                     if let Some(js) = job.spec.as_mut() {
-                        v.push(meta(&mut js.template.metadata));
+                        v.extend(meta(&mut js.template.metadata, create));
                     }
                 }
                 v
