@@ -21,18 +21,26 @@ fn check(text: &str) -> sorchac::Compilation {
     sorchac::compile("platform.sorcha", &loader).unwrap()
 }
 
-/// check, lower and emit every environment as `sorchac build` does (one group at a
-/// time): (objects, bytes).
+/// check, lower and emit every environment as `sorchac build` does (one source at a
+/// time in every environment, the files handed on in batches and dropped): (objects,
+/// bytes).
 fn build(text: &str) -> (usize, usize) {
     let c = check(text);
     assert!(!c.has_errors());
-    let mut objects = 0;
-    let mut bytes = 0;
-    let envs: Vec<_> = c.checked.envs.iter().collect();
-    let (files, n) = sorchac::emit::raw::files_of(&envs).unwrap();
-    objects += n;
-    bytes += files.iter().map(|f| f.bytes.len()).sum::<usize>();
-    (objects, bytes)
+    let cxs: Vec<_> = c
+        .checked
+        .envs
+        .iter()
+        .map(sorchac::ir::labels::Cx::new)
+        .collect();
+    let bytes = std::sync::atomic::AtomicUsize::new(0);
+    let objects = sorchac::emit::raw::put_in(&cxs, |files| {
+        let n = files.iter().map(|f| f.bytes.len()).sum::<usize>();
+        bytes.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok::<(), sorchac::emit::EmitError>(())
+    })
+    .unwrap();
+    (objects, bytes.into_inner())
 }
 
 /// A loader that keeps parsed declarations between compilations, as the language
