@@ -62,7 +62,11 @@ fn each_run<R: Send>(
             }
         }
     }
-    let ids: Vec<Option<Identity>> = cxs.iter().map(Identity::of).collect();
+    // One environment alone has nothing to share its prints with.
+    let ids: Vec<Option<Identity>> = match cxs.len() {
+        0 | 1 => cxs.iter().map(|_| None).collect(),
+        _ => cxs.iter().map(Identity::of).collect(),
+    };
     crate::par::runs(&sources, |_, run| {
         let mut out = Vec::new();
         let mut files = Vec::new();
