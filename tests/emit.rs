@@ -104,6 +104,30 @@ fn text_like_the_shared_prints_marks_is_printed_as_it_is() {
 }
 
 #[test]
+fn shared_prints_write_each_environment_s_namespace_as_yaml_would() {
+    // A namespace YAML must quote (a number, a keyword) is written where the shared
+    // print has its mark exactly as the writer writes it in that place.
+    let text = sorchac::synth::platform(12)
+        .replace("\"synth-dev\"", "\"123\"")
+        .replace("\"synth-staging\"", "\"true\"");
+    let c = common::compile_text(&text);
+    assert!(!c.has_errors(), "{}", common::rendered(&c));
+    let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+    let mut expected = Vec::new();
+    for m in &envs {
+        expected.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
+    }
+    expected.sort_by(|a, b| a.path.cmp(&b.path));
+    let (files, _) = sorchac::emit::raw::files_of(&envs).unwrap();
+    let dev = files
+        .iter()
+        .find(|f| f.path.starts_with("raw/dev/service-"))
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dev.bytes).contains("namespace: '123'"));
+    assert_eq!(files, expected);
+}
+
+#[test]
 fn group_by_group_lowering_gives_the_same_files() {
     // `sorchac build` lowers and prints one group at a time when it makes no overlay,
     // each in every environment, printing an object once for the environments it is
