@@ -76,6 +76,21 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
     assert_eq!(one, build("5"));
 }
 
+/// A program's raw files as `sorchac build` makes them (every environment at once, an
+/// object printed once for the environments it is the same in), with the number of
+/// objects, and each environment's own lowered objects printed, by path.
+fn shared_and_own(c: &sorchac::Compilation) -> (Vec<OutFile>, usize, Vec<OutFile>) {
+    assert!(!c.has_errors(), "{}", common::rendered(c));
+    let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+    let mut own = Vec::new();
+    for m in &envs {
+        own.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
+    }
+    own.sort_by(|a, b| a.path.cmp(&b.path));
+    let (shared, objects) = sorchac::emit::raw::files_of(&envs).unwrap();
+    (shared, objects, own)
+}
+
 #[test]
 fn text_like_the_shared_prints_marks_is_printed_as_it_is() {
     // Objects the environments share are printed once, with marks standing for each
@@ -86,21 +101,13 @@ fn text_like_the_shared_prints_marks_is_printed_as_it_is() {
         "CACHE = cache.address\n    MARKS = \"zq7k-sorchac-namespace zq7k-sorchac-instance zq7k-sorchac-\"",
     );
     assert!(text.contains("MARKS"));
-    let c = common::compile_text(&text);
-    assert!(!c.has_errors(), "{}", common::rendered(&c));
-    let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
-    let mut expected = Vec::new();
-    for m in &envs {
-        expected.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
-    }
-    expected.sort_by(|a, b| a.path.cmp(&b.path));
-    let (files, _) = sorchac::emit::raw::files_of(&envs).unwrap();
+    let (files, _, own) = shared_and_own(&common::compile_text(&text));
     assert!(
         files
             .iter()
             .any(|f| String::from_utf8_lossy(&f.bytes).contains("zq7k-sorchac-namespace zq7k"))
     );
-    assert_eq!(files, expected);
+    assert_eq!(files, own);
 }
 
 #[test]
@@ -110,21 +117,13 @@ fn shared_prints_write_each_environment_s_namespace_as_yaml_would() {
     let text = sorchac::synth::platform(12)
         .replace("\"synth-dev\"", "\"123\"")
         .replace("\"synth-staging\"", "\"true\"");
-    let c = common::compile_text(&text);
-    assert!(!c.has_errors(), "{}", common::rendered(&c));
-    let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
-    let mut expected = Vec::new();
-    for m in &envs {
-        expected.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
-    }
-    expected.sort_by(|a, b| a.path.cmp(&b.path));
-    let (files, _) = sorchac::emit::raw::files_of(&envs).unwrap();
+    let (files, _, own) = shared_and_own(&common::compile_text(&text));
     let dev = files
         .iter()
         .find(|f| f.path.starts_with("raw/dev/service-"))
         .unwrap();
     assert!(String::from_utf8_lossy(&dev.bytes).contains("namespace: '123'"));
-    assert_eq!(files, expected);
+    assert_eq!(files, own);
 }
 
 #[test]
@@ -140,21 +139,22 @@ fn group_by_group_lowering_gives_the_same_files() {
         .collect();
     programs.push(synthetic);
     for c in &programs {
-        assert!(!c.has_errors(), "{}", common::rendered(c));
-        let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
-        let mut expected = Vec::new();
-        let mut objects = 0;
-        for m in &envs {
-            let lowered = sorchac::ir::lower(m);
-            objects += lowered.len();
-            expected.extend(sorchac::emit::raw::files(&lowered).unwrap());
-            // One environment alone prints as it does among the others.
+        let (files, objects, own) = shared_and_own(c);
+        assert_eq!(files, own);
+        let lowered: usize = c
+            .checked
+            .envs
+            .iter()
+            .map(|m| sorchac::ir::lower(m).len())
+            .sum();
+        assert_eq!(objects, lowered);
+        // One environment alone prints as it does among the others.
+        for m in &c.checked.envs {
             let (alone, _) = sorchac::emit::raw::files_of(&[m]).unwrap();
-            assert_eq!(alone, sorchac::emit::raw::files(&lowered).unwrap());
+            assert_eq!(
+                alone,
+                sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap()
+            );
         }
-        expected.sort_by(|a, b| a.path.cmp(&b.path));
-        let (files, count) = sorchac::emit::raw::files_of(&envs).unwrap();
-        assert_eq!(count, objects);
-        assert_eq!(files, expected);
     }
 }
