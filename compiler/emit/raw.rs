@@ -54,14 +54,7 @@ fn each_run<R: Send>(
     cxs: &[Cx],
     then: impl Fn(Result<(Vec<OutFile>, usize), EmitError>) -> R + Sync,
 ) -> Vec<R> {
-    let mut sources: Vec<Source> = Vec::new();
-    for cx in cxs {
-        for s in ir::sources(cx.m) {
-            if !sources.contains(&s) {
-                sources.push(s);
-            }
-        }
-    }
+    let sources = ir::sources_of(cxs.iter().map(|cx| cx.m));
     // One environment alone has nothing to share its prints with.
     let ids: Vec<Option<Identity>> = match cxs.len() {
         0 | 1 => cxs.iter().map(|_| None).collect(),

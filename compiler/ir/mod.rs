@@ -510,6 +510,25 @@ pub fn sources(m: &Model) -> Vec<Source> {
     s
 }
 
+/// Every group's source in any of `models`, in the first model's output order, then
+/// those only later models have.
+pub fn sources_of<'m>(models: impl IntoIterator<Item = &'m Model>) -> Vec<Source> {
+    let mut all: Vec<Source> = Vec::new();
+    for m in models {
+        let theirs = sources(m);
+        if all.is_empty() {
+            all = theirs;
+        } else if theirs != all {
+            for s in theirs {
+                if !all.contains(&s) {
+                    all.push(s);
+                }
+            }
+        }
+    }
+    all
+}
+
 /// The group of one source (the secrets have none when no secret comes from Vault).
 pub fn lower_source(cx: &labels::Cx, s: Source) -> Option<Group> {
     let m = cx.m;

@@ -102,17 +102,7 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // lowered group by group alongside.
     let chart_name = base.platform.name.as_str();
     let checks: Vec<EnvCheck> = crate::par::each(envs, |e| EnvCheck::new(e, false));
-    let mut sources = crate::ir::sources(base);
-    for env in envs {
-        let theirs = crate::ir::sources(env);
-        if theirs != sources {
-            for s in theirs {
-                if !sources.contains(&s) {
-                    sources.push(s);
-                }
-            }
-        }
-    }
+    let sources = crate::ir::sources_of(std::iter::once(base).chain(envs.iter().copied()));
     let runs = crate::par::runs(&sources, |start, run| {
         let mut out = Vec::new();
         for (i, src) in run.iter().enumerate() {
