@@ -136,16 +136,6 @@ pub fn join<A: Send, B: Send>(
     })
 }
 
-/// Drops `items` on all cores (large trees of small allocations take a while to free).
-pub fn drop_all<T: Send>(mut items: Vec<T>) {
-    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
-    runs_mut(&mut slots, |_, run| {
-        for slot in run {
-            drop(slot.take());
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,6 +127,18 @@ fn shared_prints_write_each_environment_s_namespace_as_yaml_would() {
 }
 
 #[test]
+fn a_source_s_place_is_where_its_group_comes() {
+    for p in &common::programs() {
+        let c = common::compile_path(p);
+        for m in std::iter::once(&c.checked.base).chain(&c.checked.envs) {
+            for (i, s) in sorchac::ir::sources(m).into_iter().enumerate() {
+                assert_eq!(sorchac::ir::place(m, s), i, "{p}: {s:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn group_by_group_lowering_gives_the_same_files() {
     // `sorchac build` lowers and prints one group at a time when it makes no overlay,
     // each in every environment, printing an object once for the environments it is

@@ -57,13 +57,12 @@ struct Output {
 fn build(path: &str) -> Output {
     let c = common::compile_path(path);
     assert!(!c.has_errors(), "{}", common::rendered(&c));
-    let lowered: Vec<_> = c.checked.envs.iter().map(sorchac::ir::lower).collect();
     let mut raw = Vec::new();
-    for o in &lowered {
-        raw.extend(sorchac::emit::raw::files(o).unwrap());
+    for m in &c.checked.envs {
+        raw.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).unwrap());
     }
     let envs: Vec<_> = c.checked.envs.iter().collect();
-    let tree = kustomize::of_models(&c.checked.base, &envs, lowered).unwrap();
+    let tree = kustomize::of_models(&c.checked.base, &envs).unwrap();
     let deploy = c
         .checked
         .envs
@@ -157,4 +156,35 @@ fn output_is_identical_on_every_run() {
     let a = build("examples/sorcha/platform.sorcha").kustomize;
     let b = build("examples/sorcha/platform.sorcha").kustomize;
     assert_eq!(a, b);
+}
+
+#[test]
+fn declaration_by_declaration_gives_the_tree_of_whole_environments() {
+    // The tree is made one declaration at a time, its image tags planned from the
+    // models; it must be the tree made from every environment lowered whole, and the
+    // plan must hold for every program (or the build would quietly take the slow way).
+    let mut programs: Vec<sorchac::Compilation> = common::programs()
+        .iter()
+        .map(|p| common::compile_path(p))
+        .collect();
+    programs.push(common::compile_text(&sorchac::synth::platform(80)));
+    for c in &programs {
+        let base = sorchac::ir::labels::Cx::new(&c.checked.base);
+        let envs: Vec<_> = c
+            .checked
+            .envs
+            .iter()
+            .map(sorchac::ir::labels::Cx::new)
+            .collect();
+        let whole = kustomize::whole(&base, &envs).unwrap();
+        let by_declaration = kustomize::by_declaration(&base, &envs)
+            .unwrap()
+            .expect("the plan holds");
+        assert_eq!(
+            by_declaration.files, whole.files,
+            "{}",
+            c.checked.base.platform.name
+        );
+        assert_eq!(by_declaration.keep, whole.keep);
+    }
 }

@@ -113,13 +113,18 @@ pub fn run(o: &Options) -> u8 {
         None => "raw".to_string(),
     };
     let mut objects = 0;
-    // Nothing of the raw output needs an environment's objects together: each group is
-    // lowered, printed and dropped.
+    let kustomize = matches!(o.target, Target::Kustomize | Target::All);
+    // Every environment's lowering context (its call graph) is made first, on all
+    // cores, for the raw output and the overlays both.
+    let cxs = if raw || kustomize {
+        crate::par::each(&models, |m| crate::ir::labels::Cx::new(m))
+    } else {
+        Vec::new()
+    };
+    // Nothing of the raw output needs an environment's objects together: each run of
+    // sources is lowered and printed in every environment, so that an object the
+    // environments share is printed once, and dropped.
     if raw {
-        // Every environment's lowering context (its call graph) is made first, on all
-        // cores; then each run of sources is lowered and printed in every environment,
-        // so that an object the environments share is printed once.
-        let cxs = crate::par::each(&models, |m| crate::ir::labels::Cx::new(m));
         // Each run of groups goes to disk from the thread that printed it.
         let written = match &mut sink {
             Sink::Stage(s) => s.write_with(&raw_tree, |w| {
@@ -143,33 +148,17 @@ pub fn run(o: &Options) -> u8 {
             Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&raw_tree, e),
         }
     }
-    // An overlay needs its environment's objects together: each environment is lowered
-    // whole when its overlay is made, and dropped with it, so no more than one is held
-    // with the base at a time.
-    if matches!(o.target, Target::Kustomize | Target::All) {
-        let base = emit::kustomize::Built {
-            model: &c.checked.base,
-            objects: crate::ir::lower(&c.checked.base),
-        };
-        let mut k = match emit::kustomize::Builder::new(base) {
-            Ok(b) => b,
+    // The overlays are made a declaration at a time too, in the base and in every
+    // environment at once.
+    if kustomize {
+        let base = crate::ir::labels::Cx::new(&c.checked.base);
+        let tree = match emit::kustomize::tree(&base, &cxs) {
+            Ok(tree) => tree,
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
         };
-        for m in &models {
-            let objs = crate::ir::lower(m);
-            let env = emit::kustomize::Built {
-                model: m,
-                objects: objs,
-            };
-            if let Err(e) = k.add(env) {
-                eprintln!("error: {e}");
-                return EXIT_ERRORS;
-            }
-        }
-        let tree = k.finish();
         let path = emit::kustomize::ROOT.to_string();
         if let Err(e) = sink
             .put(&path, tree.files)

@@ -109,7 +109,7 @@ fn compile(spec: &str, target: Target) -> Result<Loaded, u8> {
     let envs: Vec<_> = c.checked.envs.iter().collect();
     let files = match target {
         Target::Raw | Target::All => None,
-        Target::Kustomize => crate::emit::kustomize::of_models(&c.checked.base, &envs, lowered)
+        Target::Kustomize => crate::emit::kustomize::of_models(&c.checked.base, &envs)
             .ok()
             .map(|t| by_path(t.files)),
         Target::Helm => crate::emit::helm::files(&c.checked.base, &envs)

@@ -28,14 +28,8 @@ use serde_json::Value;
 use super::{EmitError, OutFile, header, yaml};
 use crate::check::Model;
 use crate::check::model::{Config, Secret, SecretSource};
-use crate::ir::labels::{self as l, Labels};
-use crate::ir::{Object, Objects};
-
-/// One lowered program: its model and its objects.
-pub struct Built<'a> {
-    pub model: &'a Model,
-    pub objects: Objects,
-}
+use crate::ir::labels::{self as l, Cx, Labels};
+use crate::ir::{self, Group, Object, Source};
 
 /// The kustomize tree.
 pub struct Tree {
@@ -48,71 +42,111 @@ pub struct Tree {
 /// Where the tree goes, under the output directory.
 pub const ROOT: &str = "kustomize";
 
-/// The tree for a program: its base model and every environment's. `lowered` holds the
-/// objects of the first environments when they are already at hand; the others are
-/// lowered one at a time, so that only one is held with the base.
-pub fn of_models(base: &Model, envs: &[&Model], lowered: Vec<Objects>) -> Result<Tree, EmitError> {
-    let mut lowered = lowered.into_iter();
-    let envs = envs.iter().map(|m| Built {
-        model: m,
-        objects: lowered.next().unwrap_or_else(|| crate::ir::lower(m)),
-    });
-    let base = Built {
-        model: base,
-        objects: crate::ir::lower(base),
+/// The tree for a program: its base model and every environment's.
+pub fn of_models(base: &Model, envs: &[&Model]) -> Result<Tree, EmitError> {
+    let (base, envs) =
+        crate::par::join(|| Cx::new(base), || crate::par::each(envs, |m| Cx::new(m)));
+    tree(&base, &envs)
+}
+
+/// The tree from the base's lowering context and every environment's: made declaration
+/// by declaration ([`by_declaration`]), or from every environment lowered whole
+/// ([`whole`]) where that could not be trusted to give the same tree.
+pub fn tree(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
+    match by_declaration(base, envs)? {
+        Some(tree) => Ok(tree),
+        None => whole(base, envs),
+    }
+}
+
+/// The tree made one declaration at a time: its objects lowered in the base and in
+/// every environment, compared, printed and dropped before the next, on all cores, so
+/// that no environment's objects are ever held together.
+///
+/// The overlays' transformers need to know one thing of a whole environment before any
+/// of its objects is compared: the image tags it uses. They are planned from the models
+/// ([`ir::workload::images`]) and held to the objects as they come. `None` when the
+/// objects did not bear the plan out, or when an object is not where this way of
+/// working looks for it (an id the base has twice, an environment's object whose base
+/// object belongs to another declaration): [`whole`] then makes the tree.
+pub fn by_declaration(base: &Cx, envs: &[Cx]) -> Result<Option<Tree>, EmitError> {
+    let b = BasePlan::new(base.m, ir::workload::images(base.m));
+    let plans: Vec<EnvPlan> = envs
+        .iter()
+        .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
+        .collect();
+    planned(base, envs, &b, &plans)
+}
+
+/// [`by_declaration`] with the plans made.
+fn planned(
+    base: &Cx,
+    envs: &[Cx],
+    b: &BasePlan,
+    plans: &[EnvPlan],
+) -> Result<Option<Tree>, EmitError> {
+    let sources = ir::sources_of(std::iter::once(base.m).chain(envs.iter().map(|cx| cx.m)));
+    let lower = |cx: &Cx, s: Source| {
+        ir::lower_source(cx, s)
+            .map(|g| (ir::place(cx.m, s), g))
+            .into_iter()
+            .collect::<Vec<_>>()
     };
-    files(base, envs)
-}
-
-/// The tree for a program: its base model and every environment's, lowered.
-pub fn files<'m>(
-    base: Built<'m>,
-    envs: impl IntoIterator<Item = Built<'m>>,
-) -> Result<Tree, EmitError> {
-    let mut tree = Builder::new(base)?;
-    for env in envs {
-        tree.add(env)?;
-    }
-    Ok(tree.finish())
-}
-
-/// The tree made an environment at a time: the base first, then each overlay as its
-/// environment comes, so a caller that lowers environments one by one (for other
-/// targets too) never holds more than one with the base.
-pub struct Builder<'m> {
-    base: Base<'m>,
-    files: Vec<OutFile>,
-    keep: Vec<String>,
-}
-
-impl<'m> Builder<'m> {
-    pub fn new(base: Built<'m>) -> Result<Builder<'m>, EmitError> {
-        let base = Base::new(base);
-        let files = base.files()?;
-        Ok(Builder {
-            base,
-            files,
-            keep: Vec::new(),
-        })
-    }
-
-    /// The overlay of one environment; its objects are dropped with it.
-    pub fn add(&mut self, env: Built<'m>) -> Result<(), EmitError> {
-        let o = Overlay::new(&self.base, env);
-        self.keep.extend(o.secret_env_files());
-        self.files.extend(o.files()?);
-        Ok(())
-    }
-
-    pub fn finish(mut self) -> Tree {
-        crate::par::drop_all(std::mem::take(&mut self.base.objects));
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.keep.sort();
-        Tree {
-            files: self.files,
-            keep: self.keep,
+    let runs = crate::par::runs(&sources, |_, run| {
+        let mut seen = Seen::new(envs.len());
+        for s in run {
+            let unit = Unit {
+                base: lower(base, *s),
+                envs: envs.iter().map(|cx| lower(cx, *s)).collect(),
+            };
+            see(b, plans, unit, &mut seen)?;
         }
+        Ok(seen)
+    });
+    let mut seen = Seen::new(envs.len());
+    for run in runs {
+        seen.append(run?);
     }
+    if !seen.bears_out(b, plans) {
+        return Ok(None);
+    }
+    assemble(b, plans, seen).map(Some)
+}
+
+/// The tree made from the base and every environment lowered whole, with the image
+/// tags taken from their objects.
+pub fn whole(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
+    let lowered = |cx: &Cx| -> Vec<(usize, Group)> {
+        let sources = ir::sources(cx.m);
+        crate::par::runs(&sources, |_, run| {
+            run.iter()
+                .filter_map(|s| Some((ir::place(cx.m, *s), ir::lower_source(cx, *s)?)))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    let unit = Unit {
+        base: lowered(base),
+        envs: envs.iter().map(lowered).collect(),
+    };
+    let images_of = |groups: &[(usize, Group)]| -> Vec<String> {
+        let objects = groups.iter().flat_map(|(_, g)| &g.objects);
+        objects
+            .flat_map(|o| o.pod_spec().into_iter().flat_map(images))
+            .map(str::to_string)
+            .collect()
+    };
+    let b = BasePlan::new(base.m, images_of(&unit.base).iter().map(String::as_str));
+    let plans: Vec<EnvPlan> = envs
+        .iter()
+        .zip(&unit.envs)
+        .map(|(cx, groups)| EnvPlan::new(&b, cx.m, images_of(groups).iter().map(String::as_str)))
+        .collect();
+    let mut seen = Seen::new(envs.len());
+    see(&b, &plans, unit, &mut seen)?;
+    assemble(&b, &plans, seen)
 }
 
 // ---- objects ------------------------------------------------------------------------
@@ -134,25 +168,6 @@ impl Id {
             name: o.name().to_string(),
         }
     }
-}
-
-/// One object of the output, with the file it belongs in.
-struct Obj {
-    file: String,
-    o: Object,
-}
-
-fn flatten(objects: Objects) -> Vec<Obj> {
-    let mut out = Vec::with_capacity(objects.len());
-    for g in objects.groups {
-        for o in g.objects {
-            out.push(Obj {
-                file: g.file.clone(),
-                o,
-            });
-        }
-    }
-    out
 }
 
 fn value(o: &Object) -> Result<Value, EmitError> {
@@ -340,7 +355,7 @@ struct LabelSet {
     include_templates: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Image {
     name: String,
@@ -416,21 +431,6 @@ fn with_header(comment: &[String], body: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A file of objects, `---`-separated.
-fn objects_file(path: String, objects: &[Object]) -> Result<OutFile, EmitError> {
-    let mut body = String::new();
-    for (i, o) in objects.iter().enumerate() {
-        if i > 0 {
-            body.push_str("---\n");
-        }
-        body.push_str(&yaml::document(o)?);
-    }
-    Ok(OutFile {
-        bytes: with_header(&[], &body),
-        path,
-    })
-}
-
 // ---- configs ----------------------------------------------------------------------
 
 /// A config as a `configMapGenerator`: one-line values as literals, the rest (and what
@@ -497,16 +497,6 @@ fn own_labels(o: &Object, common: &Labels) -> Labels {
         .collect()
 }
 
-/// The labels of the generated ConfigMaps of a set of objects, by config name.
-fn config_labels(objects: &[Obj], m: &Model, common: &Labels) -> HashMap<String, Labels> {
-    let unhash = config_names(m);
-    objects
-        .iter()
-        .filter(|o| is_config_map(&o.o))
-        .filter_map(|o| Some((unhash.get(o.o.name())?.clone(), own_labels(&o.o, common))))
-        .collect()
-}
-
 /// ConfigMap name (with its hash) -> config name, for a model.
 fn config_names(m: &Model) -> HashMap<String, String> {
     m.configs
@@ -515,9 +505,11 @@ fn config_names(m: &Model) -> HashMap<String, String> {
         .collect()
 }
 
-// ---- the base ---------------------------------------------------------------------
+// ---- what the kustomizations do, planned before any object is seen -----------------
 
-struct Base<'a> {
+/// The base: the program without any environment's overrides, less what its
+/// kustomization puts back (namespace, labels, image tags, configs).
+struct BasePlan<'a> {
     model: &'a Model,
     /// Labels every object and template carries, whatever the environment.
     common: Labels,
@@ -528,28 +520,26 @@ struct Base<'a> {
     all: Labels,
     /// Images whose every use has the same tag: name -> tag.
     images: BTreeMap<String, String>,
-    /// What `kubectl kustomize base` gives: the raw objects (ConfigMaps included)
-    /// without the instance label.
-    objects: Vec<Obj>,
-    by_id: HashMap<Id, usize>,
+    /// The image references the plan was made for.
+    planned: BTreeSet<String>,
+    /// ConfigMap name (with its hash) -> config name.
+    unhash: HashMap<String, String>,
 }
 
-impl<'a> Base<'a> {
-    fn new(built: Built<'a>) -> Base<'a> {
-        let all = l::platform_labels(built.model);
+impl<'a> BasePlan<'a> {
+    fn new<'i>(model: &'a Model, images: impl Iterator<Item = &'i str>) -> BasePlan<'a> {
+        let all = l::platform_labels(model);
         let (meta, common) = split_labels(&all);
-        let mut objects = flatten(built.objects);
+        let planned: BTreeSet<String> = images.map(str::to_string).collect();
         let mut tags: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
-        for o in &objects {
-            for image in o.o.pod_spec().into_iter().flat_map(images) {
-                match split_image(image) {
-                    Some((name, tag)) => {
-                        tags.entry(name).or_default().insert(Some(tag));
-                    }
-                    None => {
-                        let name = image.split(['@', ':']).next().unwrap_or(image);
-                        tags.entry(name).or_default().insert(None);
-                    }
+        for image in &planned {
+            match split_image(image) {
+                Some((name, tag)) => {
+                    tags.entry(name).or_default().insert(Some(tag));
+                }
+                None => {
+                    let name = image.split(['@', ':']).next().unwrap_or(image);
+                    tags.entry(name).or_default().insert(None);
                 }
             }
         }
@@ -562,26 +552,14 @@ impl<'a> Base<'a> {
                 },
             )
             .collect();
-        crate::par::runs_mut(&mut objects, |_, run| {
-            for o in run {
-                each_label_map(&mut o.o, &mut |m| {
-                    m.remove(l::INSTANCE);
-                });
-            }
-        });
-        let by_id = objects
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (Id::of(&o.o), i))
-            .collect();
-        Base {
-            model: built.model,
+        BasePlan {
+            model,
             common,
             meta,
             all,
             images,
-            objects,
-            by_id,
+            planned,
+            unhash: config_names(model),
         }
     }
 
@@ -590,7 +568,7 @@ impl<'a> Base<'a> {
     }
 
     /// An object as the base writes it: without what the kustomization adds back.
-    fn strip(&self, o: &Object, unhash: &HashMap<String, String>) -> Object {
+    fn strip(&self, o: &Object) -> Object {
         let mut o = o.clone();
         o.metadata_mut().namespace = None;
         for (i, m) in o.label_metas_mut().into_iter().enumerate() {
@@ -610,87 +588,104 @@ impl<'a> Base<'a> {
                 *image = name.to_string();
             }
         });
-        rename_config_refs_typed(&mut o, unhash);
+        rename_config_refs_typed(&mut o, &self.unhash);
         o
     }
+}
 
-    fn files(&self) -> Result<Vec<OutFile>, EmitError> {
-        let dir = format!("{ROOT}/base");
-        let unhash = config_names(self.model);
-        let config_labels = config_labels(&self.objects, self.model, &self.all);
-        let mut by_file: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
-        for o in self.objects.iter().filter(|o| !is_config_map(&o.o)) {
-            by_file.entry(&o.file).or_default().push(&o.o);
+/// An overlay: the base, and the transformers that take it to one environment.
+struct EnvPlan<'a> {
+    model: &'a Model,
+    dir: String,
+    /// Whether the environment deploys to another namespace than the base.
+    moved: bool,
+    /// The labels every object and template gets: the instance, and the platform
+    /// labels the environment changes.
+    pairs: Labels,
+    /// The labels only the objects get (a changed version).
+    meta_pairs: Labels,
+    /// A new tag for every use of an image the base tags.
+    images: Vec<Image>,
+    /// Image name -> the base's tag, for those the overlay retags.
+    retag: HashMap<String, String>,
+    /// The image references the plan was made for.
+    planned: BTreeSet<String>,
+    /// ConfigMap name (with its hash) -> the base's, for configs whose content changes.
+    back: HashMap<String, String>,
+    /// ConfigMap name (with its hash) -> config name, for the environment's configs.
+    configs: HashMap<String, String>,
+    /// The same for the base's and the environment's: config references in patches name
+    /// the generator; Kustomize adds the hash.
+    unhash: HashMap<String, String>,
+}
+
+impl<'a> EnvPlan<'a> {
+    fn new<'i>(
+        base: &BasePlan<'a>,
+        m: &'a Model,
+        images: impl Iterator<Item = &'i str>,
+    ) -> EnvPlan<'a> {
+        let mut changed = l::platform_labels(m);
+        changed.retain(|key, v| base.all.get(key) != Some(v));
+        let (meta_pairs, mut pairs) = split_labels(&changed);
+        pairs.insert(l::INSTANCE.into(), l::instance(m));
+
+        let planned: BTreeSet<String> = images.map(str::to_string).collect();
+        let mut env_tags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for image in &planned {
+            let (name, tag) = split_image(image).unwrap_or((image, ""));
+            env_tags.entry(name).or_default().insert(tag);
         }
-        let groups: Vec<(&str, Vec<&Object>)> = by_file.into_iter().collect();
-        let object_files = crate::par::runs(&groups, |_, run| {
-            run.iter()
-                .map(|(file, objects)| {
-                    let stripped: Vec<Object> =
-                        objects.iter().map(|o| self.strip(o, &unhash)).collect();
-                    objects_file(format!("{dir}/{file}"), &stripped)
-                })
-                .collect::<Result<Vec<_>, EmitError>>()
-        });
-        let mut files = Vec::new();
-        let mut k = Kustomization::new(groups.iter().map(|(f, _)| (*f).to_string()).collect());
-        k.namespace = Some(self.ns().to_string());
-        k.labels.push(LabelSet {
-            pairs: self.common.clone(),
-            include_templates: true,
-        });
-        if !self.meta.is_empty() {
-            k.labels.push(LabelSet {
-                pairs: self.meta.clone(),
-                include_templates: false,
-            });
+        let mut retags = Vec::new();
+        let mut retag = HashMap::new();
+        for (name, base_tag) in &base.images {
+            if let Some(tags) = env_tags.get(name.as_str())
+                && let [tag] = tags.iter().collect::<Vec<_>>()[..]
+                && !tag.is_empty()
+                && tag != base_tag
+            {
+                retags.push(Image {
+                    name: name.clone(),
+                    new_tag: (*tag).to_string(),
+                });
+                retag.insert(name.clone(), base_tag.clone());
+            }
         }
-        k.images = self
-            .images
+
+        let base_configs: HashMap<&str, &Config> = base
+            .model
+            .configs
             .iter()
-            .map(|(name, tag)| Image {
-                name: name.clone(),
-                new_tag: tag.clone(),
+            .map(|c| (c.name.as_str(), c.as_ref()))
+            .collect();
+        let back = m
+            .configs
+            .iter()
+            .filter_map(|c| {
+                let b = base_configs.get(c.name.as_str())?;
+                (b.entries != c.entries).then(|| {
+                    (
+                        format!("{}-{}", c.name, l::config_hash(c)),
+                        format!("{}-{}", b.name, l::config_hash(b)),
+                    )
+                })
             })
             .collect();
-        for c in &self.model.configs {
-            let labels = config_labels.get(&c.name).cloned().unwrap_or_default();
-            k.config_map_generator
-                .push(generator(c, labels, None, &dir, &mut files));
-        }
-        for run in object_files {
-            files.extend(run?);
-        }
-        let comment = vec![
-            "The platform without any environment's overrides; each overlay under".to_string(),
-            "../overlays builds on it. Labels every object carries, image tags and configs"
-                .to_string(),
-            "are set here, once.".to_string(),
-        ];
-        files.push(OutFile {
-            path: format!("{dir}/kustomization.yaml"),
-            bytes: with_header(&comment, &yaml_of("kustomization.yaml", &k)?),
-        });
-        Ok(files)
-    }
-}
-
-// ---- overlays ---------------------------------------------------------------------
-
-struct Overlay<'a> {
-    base: &'a Base<'a>,
-    model: &'a Model,
-    objects: Vec<Obj>,
-    dir: String,
-}
-
-impl<'a> Overlay<'a> {
-    fn new(base: &'a Base<'a>, env: Built<'a>) -> Overlay<'a> {
-        Overlay {
-            base,
-            model: env.model,
-            objects: flatten(env.objects),
-            dir: format!("{ROOT}/overlays/{}", env.model.env),
+        let configs = config_names(m);
+        let mut unhash = configs.clone();
+        unhash.extend(base.unhash.iter().map(|(k, v)| (k.clone(), v.clone())));
+        EnvPlan {
+            model: m,
+            dir: format!("{ROOT}/overlays/{}", m.env),
+            moved: m.platform.namespace != base.ns(),
+            pairs,
+            meta_pairs,
+            images: retags,
+            retag,
+            planned,
+            back,
+            configs,
+            unhash,
         }
     }
 
@@ -708,330 +703,530 @@ impl<'a> Overlay<'a> {
             .collect()
     }
 
-    fn files(mut self) -> Result<Vec<OutFile>, EmitError> {
-        let m = self.model;
-        let base = self.base;
-        let base_ns = base.ns();
-        let mut files = Vec::new();
-        let mut k = Kustomization::new(vec!["../../base".to_string()]);
-
-        // The environment's objects are taken back to what the overlay's transformers
-        // start from (its namespace, labels, tags and replica counts undone); what is
-        // still different from the base is what patches must say.
-
-        // namespace: always named, so that an overlay says where it deploys
-        k.namespace = Some(m.platform.namespace.clone());
-        let moved = m.platform.namespace != base_ns;
-
-        // labels: the instance, and platform labels the environment changes
-        let mut changed = l::platform_labels(m);
-        changed.retain(|key, v| base.all.get(key) != Some(v));
-        let (meta_pairs, mut pairs) = split_labels(&changed);
-        pairs.insert(l::INSTANCE.into(), l::instance(m));
-
-        // images: a new tag for every use of an image the base tags
-        let mut env_tags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for o in &self.objects {
-            for image in o.o.pod_spec().into_iter().flat_map(images) {
-                let (name, tag) = split_image(image).unwrap_or((image, ""));
-                env_tags.entry(name).or_default().insert(tag);
-            }
+    /// One object of the environment, beside the base objects of its declaration.
+    fn see(
+        &self,
+        base: &BasePlan,
+        from: &Unseen,
+        (at, file): (At, &str),
+        mut o: Object,
+        out: &mut EnvSeen,
+    ) -> Result<(), EmitError> {
+        for image in o.pod_spec().into_iter().flat_map(images) {
+            out.images.insert(image.to_string());
         }
-        let mut retag: HashMap<String, String> = HashMap::new();
-        for (name, base_tag) in &base.images {
-            if let Some(tags) = env_tags.get(name.as_str())
-                && let [tag] = tags.iter().collect::<Vec<_>>()[..]
-                && !tag.is_empty()
-                && tag != base_tag
-            {
-                k.images.push(Image {
-                    name: name.clone(),
-                    new_tag: (*tag).to_string(),
-                });
-                retag.insert(name.clone(), base_tag.clone());
-            }
+        let mut id = Id::of(&o);
+        if matches!(o, Object::Namespace(_)) {
+            id.name = base.ns().to_string();
         }
-
-        // configs: a replacing generator for those whose content changes
-        let base_configs: HashMap<&str, &Config> = base
-            .model
-            .configs
-            .iter()
-            .map(|c| (c.name.as_str(), c.as_ref()))
-            .collect();
-        let mut labels_of = config_labels(&self.objects, m, &base.all);
-        let mut back: HashMap<String, String> = HashMap::new();
-        for c in &m.configs {
-            let labels = labels_of.remove(&c.name).unwrap_or_default();
-            match base_configs.get(c.name.as_str()) {
-                Some(b) if b.entries == c.entries => {}
-                Some(b) => {
-                    k.config_map_generator.push(generator(
-                        c,
-                        labels,
-                        Some("replace"),
-                        &self.dir,
-                        &mut files,
-                    ));
-                    back.insert(
-                        format!("{}-{}", c.name, l::config_hash(c)),
-                        format!("{}-{}", b.name, l::config_hash(b)),
-                    );
-                }
-                None => {
-                    k.config_map_generator
-                        .push(generator(c, labels, None, &self.dir, &mut files));
-                }
-            }
+        let config_map = is_config_map(&o);
+        if config_map && let Some(name) = self.configs.get(o.name()) {
+            out.config_labels
+                .push((at, name.clone(), own_labels(&o, &base.all)));
         }
-        // Config references in patches name the generator; Kustomize adds the hash.
-        let mut unhash = config_names(m);
-        unhash.extend(config_names(base.model));
-
-        // Objects of the environment, by what they are called in the base.
-        let ids: Vec<Id> = self
-            .objects
-            .iter()
-            .map(|o| {
-                let mut id = Id::of(&o.o);
-                if matches!(o.o, Object::Namespace(_)) {
-                    id.name = base_ns.to_string();
-                }
-                id
-            })
-            .collect();
-
+        let Some(&i) = from.by_id.get(&id) else {
+            // Added objects are written as the environment has them, less the
+            // namespace, which the overlay sets.
+            if !config_map {
+                o.metadata_mut().namespace = None;
+                rename_config_refs_typed(&mut o, &self.unhash);
+                out.added
+                    .push((at, file.to_string(), yaml::document(&o)?, id.clone()));
+            }
+            out.ids.push(id);
+            return Ok(());
+        };
+        let from = &from.objects[i];
         // replicas of workloads that keep a fixed count in both
-        for (o, id) in self.objects.iter_mut().zip(&ids) {
-            let Some(&i) = base.by_id.get(id) else {
-                continue;
-            };
-            let from = match &base.objects[i].o {
-                Object::Deployment(d) => d.spec.as_ref().and_then(|s| s.replicas),
-                Object::StatefulSet(s) => s.spec.as_ref().and_then(|s| s.replicas),
-                _ => None,
-            };
-            if let (Some(from), Some(r)) = (from, o.o.replicas_mut())
-                && let Some(to) = *r
-                && from != to
-            {
-                k.replicas.push(Replicas {
+        let was = match from {
+            Object::Deployment(d) => d.spec.as_ref().and_then(|s| s.replicas),
+            Object::StatefulSet(s) => s.spec.as_ref().and_then(|s| s.replicas),
+            _ => None,
+        };
+        if let (Some(was), Some(r)) = (was, o.replicas_mut())
+            && let Some(to) = *r
+            && was != to
+        {
+            out.replicas.push((
+                at,
+                Replicas {
                     name: id.name.clone(),
                     count: i64::from(to),
-                });
-                *r = Some(from);
-            }
-        }
-
-        // Added objects are written as the environment has them, less the namespace,
-        // which the overlay sets.
-        let mut added: BTreeMap<String, Vec<Object>> = BTreeMap::new();
-        for (o, id) in self.objects.iter().zip(&ids) {
-            if !is_config_map(&o.o) && !base.by_id.contains_key(id) {
-                let mut copy = o.o.clone();
-                copy.metadata_mut().namespace = None;
-                rename_config_refs_typed(&mut copy, &unhash);
-                added.entry(o.file.clone()).or_default().push(copy);
-            }
-        }
-
-        // Undo the overlay's transformers and compare, on all cores.
-        // Each object is dropped where it was compared.
-        let mut jobs: Vec<(Option<Object>, &Id)> = std::mem::take(&mut self.objects)
-            .into_iter()
-            .map(|o| Some(o.o))
-            .zip(&ids)
-            .collect();
-        let compared = crate::par::runs_mut(&mut jobs, |_, run| {
-            let mut out = Vec::new();
-            for (slot, id) in run.iter_mut() {
-                let Some(mut owned) = slot.take() else {
-                    continue;
-                };
-                if is_config_map(&owned) {
-                    continue;
-                }
-                let Some(&i) = base.by_id.get(*id) else {
-                    continue;
-                };
-                let obj = &mut owned;
-                if moved {
-                    set_namespace(obj, base_ns);
-                }
-                let undo = |labels: &mut Labels, keys: &Labels| {
-                    for key in keys.keys() {
-                        match base.all.get(key) {
-                            Some(b) => {
-                                labels.insert(key.clone(), b.clone());
-                            }
-                            None => {
-                                labels.remove(key);
-                            }
-                        }
-                    }
-                };
-                each_label_map(obj, &mut |labels| undo(labels, &pairs));
-                if !meta_pairs.is_empty() {
-                    undo(
-                        obj.metadata_mut().labels.get_or_insert_with(Labels::new),
-                        &meta_pairs,
-                    );
-                }
-                if !retag.is_empty() {
-                    each_image(obj, &mut |image| {
-                        if let Some((name, _)) = split_image(image)
-                            && let Some(tag) = retag.get(name)
-                        {
-                            *image = format!("{name}:{tag}");
-                        }
-                    });
-                }
-                rename_config_refs_typed(obj, &back);
-                let from = &base.objects[i].o;
-                if from == &*obj {
-                    continue;
-                }
-                let mut ops = Vec::new();
-                let (a, b) = match (value(from), value(obj)) {
-                    (Ok(a), Ok(b)) => (a, b),
-                    (Err(e), _) | (_, Err(e)) => return Err(e),
-                };
-                diff(&a, &b, &mut String::new(), &mut ops);
-                for op in &mut ops {
-                    if let Some(v) = &mut op.value {
-                        rename_config_refs(v, &unhash);
-                    }
-                }
-                if !ops.is_empty() {
-                    out.push(((*id).clone(), ops));
-                }
-            }
-            Ok(out)
-        });
-        let mut patches: Vec<(Id, Vec<Op>)> = Vec::new();
-        for run in compared {
-            patches.extend(run?);
-        }
-
-        // Objects the environment drops (a generated ConfigMap by its generator's name).
-        let env_ids: BTreeSet<&Id> = ids.iter().collect();
-        let env_configs: BTreeSet<&str> = m.configs.iter().map(|c| c.name.as_str()).collect();
-        let base_unhash = config_names(base.model);
-        let mut deleted: Vec<Id> = Vec::new();
-        for o in &base.objects {
-            let id = Id::of(&o.o);
-            if is_config_map(&o.o) {
-                if let Some(name) = base_unhash.get(o.o.name())
-                    && !env_configs.contains(name.as_str())
-                {
-                    deleted.push(Id {
-                        name: name.clone(),
-                        ..id
-                    });
-                }
-            } else if !env_ids.contains(&id) {
-                deleted.push(id);
-            }
-        }
-
-        k.labels.push(LabelSet {
-            pairs,
-            include_templates: true,
-        });
-        if !meta_pairs.is_empty() {
-            k.labels.push(LabelSet {
-                pairs: meta_pairs,
-                include_templates: false,
-            });
-        }
-        for (file, objects) in &added {
-            k.resources.push(file.clone());
-            files.push(objects_file(format!("{}/{file}", self.dir), objects)?);
-        }
-        for id in deleted {
-            k.patches.push(Patch {
-                path: None,
-                patch: Some(format!(
-                    "$patch: delete\napiVersion: {}\nkind: {}\nmetadata:\n  name: {}\n",
-                    id.api_version, id.kind, id.name
-                )),
-                target: None,
-            });
-        }
-        for (id, ops) in patches {
-            let rel = format!("patches/{}-{}.yaml", id.kind.to_lowercase(), id.name);
-            let (group, version) = match id.api_version.split_once('/') {
-                Some((g, v)) => (Some(g.to_string()), v.to_string()),
-                None => (None, id.api_version.to_string()),
-            };
-            files.push(OutFile {
-                path: format!("{}/{rel}", self.dir),
-                bytes: with_header(&[], &yaml_of(&rel, &ops)?),
-            });
-            k.patches.push(Patch {
-                path: Some(rel),
-                patch: None,
-                target: Some(Target {
-                    group,
-                    version,
-                    kind: id.kind.to_string(),
-                    name: id.name,
-                }),
-            });
-        }
-
-        // deploy-time secrets
-        let secrets: Vec<_> = self.deploy_secrets().collect();
-        for s in &secrets {
-            let mut labels = l::platform_labels(m);
-            labels.insert(l::NAME.into(), s.name.clone());
-            labels.insert(l::COMPONENT.into(), "secret".into());
-            k.secret_generator.push(Generator {
-                name: s.name.clone(),
-                behavior: None,
-                literals: Vec::new(),
-                files: Vec::new(),
-                envs: vec![format!("secrets/{}.env", s.name)],
-                options: GeneratorOptions {
-                    disable_name_suffix_hash: true,
-                    labels,
                 },
-            });
-            let example: String = s.keys.iter().map(|key| format!("{key}=\n")).collect();
-            files.push(OutFile {
-                path: format!("{}/secrets/{}.env.example", self.dir, s.name),
-                bytes: example.into_bytes(),
-            });
+            ));
+            *r = Some(was);
         }
-        if !secrets.is_empty() {
-            files.push(OutFile {
-                path: format!("{}/secrets/.gitignore", self.dir),
-                bytes: b"# Secret values: never committed.\n*.env\n".to_vec(),
-            });
+        if !config_map && let Some(ops) = self.patch(base, from, o)? {
+            out.patches.push((at, id.clone(), ops));
         }
-
-        let mut comment = vec![format!(
-            "Environment `{}`: the base, and only what this environment changes.",
-            m.env
-        )];
-        if !secrets.is_empty() {
-            comment.push(String::new());
-            comment.push(
-                "Secrets supplied at deploy time: before building, create each secrets/NAME.env"
-                    .to_string(),
-            );
-            comment.push(
-                "from secrets/NAME.env.example (one KEY=value per line). They are git-ignored,"
-                    .to_string(),
-            );
-            comment.push("and a new build keeps them.".to_string());
-        }
-        files.push(OutFile {
-            path: format!("{}/kustomization.yaml", self.dir),
-            bytes: with_header(&comment, &yaml_of("kustomization.yaml", &k)?),
-        });
-        Ok(files)
+        out.ids.push(id);
+        Ok(())
     }
+
+    /// What a patch must say of an object: the environment's object taken back to what
+    /// the overlay's transformers start from (its namespace, labels, tags and replica
+    /// counts undone) and compared with the base's; `None` when nothing is left.
+    fn patch(
+        &self,
+        base: &BasePlan,
+        from: &Object,
+        mut o: Object,
+    ) -> Result<Option<Vec<Op>>, EmitError> {
+        if self.moved {
+            set_namespace(&mut o, base.ns());
+        }
+        let undo = |labels: &mut Labels, keys: &Labels| {
+            for key in keys.keys() {
+                match base.all.get(key) {
+                    Some(b) => {
+                        labels.insert(key.clone(), b.clone());
+                    }
+                    None => {
+                        labels.remove(key);
+                    }
+                }
+            }
+        };
+        each_label_map(&mut o, &mut |labels| undo(labels, &self.pairs));
+        if !self.meta_pairs.is_empty() {
+            undo(
+                o.metadata_mut().labels.get_or_insert_with(Labels::new),
+                &self.meta_pairs,
+            );
+        }
+        if !self.retag.is_empty() {
+            each_image(&mut o, &mut |image| {
+                if let Some((name, _)) = split_image(image)
+                    && let Some(tag) = self.retag.get(name)
+                {
+                    *image = format!("{name}:{tag}");
+                }
+            });
+        }
+        rename_config_refs_typed(&mut o, &self.back);
+        if from == &o {
+            return Ok(None);
+        }
+        let (a, b) = (value(from)?, value(&o)?);
+        let mut ops = Vec::new();
+        diff(&a, &b, &mut String::new(), &mut ops);
+        for op in &mut ops {
+            if let Some(v) = &mut op.value {
+                rename_config_refs(v, &self.unhash);
+            }
+        }
+        Ok((!ops.is_empty()).then_some(ops))
+    }
+}
+
+// ---- objects, a declaration (or every declaration) at a time -------------------------
+
+/// Where an object comes in its program's output: its group's place and its own in
+/// the group.
+type At = (usize, usize);
+
+/// Groups of one declaration (or of every declaration) in the base and in every
+/// environment, each with its place in its program's output.
+struct Unit {
+    base: Vec<(usize, Group)>,
+    envs: Vec<Vec<(usize, Group)>>,
+}
+
+/// The base objects of a unit, as `kubectl kustomize base` gives them (without the
+/// instance label), by id.
+struct Unseen {
+    objects: Vec<Object>,
+    by_id: HashMap<Id, usize>,
+}
+
+/// What the objects leave for the tree once they are dropped.
+struct Seen {
+    base: BaseSeen,
+    envs: Vec<EnvSeen>,
+}
+
+#[derive(Default)]
+struct BaseSeen {
+    images: BTreeSet<String>,
+    /// Every object: its id, and whether it is a generated ConfigMap.
+    objects: Vec<(At, Id, bool)>,
+    /// A group's objects as the base writes them, `---`-separated, by file.
+    files: Vec<(At, String, String)>,
+    /// A generated ConfigMap's labels, by config name.
+    config_labels: Vec<(At, String, Labels)>,
+}
+
+#[derive(Default)]
+struct EnvSeen {
+    images: BTreeSet<String>,
+    ids: Vec<Id>,
+    config_labels: Vec<(At, String, Labels)>,
+    replicas: Vec<(At, Replicas)>,
+    /// Objects the base does not have: file, the object as written, id.
+    added: Vec<(At, String, String, Id)>,
+    patches: Vec<(At, Id, Vec<Op>)>,
+}
+
+impl Seen {
+    fn new(envs: usize) -> Seen {
+        Seen {
+            base: BaseSeen::default(),
+            envs: (0..envs).map(|_| EnvSeen::default()).collect(),
+        }
+    }
+
+    fn append(&mut self, other: Seen) {
+        let b = other.base;
+        self.base.images.extend(b.images);
+        self.base.objects.extend(b.objects);
+        self.base.files.extend(b.files);
+        self.base.config_labels.extend(b.config_labels);
+        for (e, o) in self.envs.iter_mut().zip(other.envs) {
+            e.images.extend(o.images);
+            e.ids.extend(o.ids);
+            e.config_labels.extend(o.config_labels);
+            e.replicas.extend(o.replicas);
+            e.added.extend(o.added);
+            e.patches.extend(o.patches);
+        }
+    }
+
+    /// Whether declaration by declaration made what every environment lowered whole
+    /// would: the images planned are those the objects use, no id is the base's twice,
+    /// and no object an environment adds is in the base under another declaration.
+    fn bears_out(&self, base: &BasePlan, envs: &[EnvPlan]) -> bool {
+        if self.base.images != base.planned
+            || self
+                .envs
+                .iter()
+                .zip(envs)
+                .any(|(seen, plan)| seen.images != plan.planned)
+        {
+            return false;
+        }
+        let mut ids = foldhash::HashSet::default();
+        if !self.base.objects.iter().all(|(_, id, _)| ids.insert(id)) {
+            return false;
+        }
+        self.envs
+            .iter()
+            .all(|e| e.added.iter().all(|(.., id)| !ids.contains(id)))
+    }
+}
+
+/// The objects of a unit, compared and printed, their traces added to `seen`.
+fn see(base: &BasePlan, envs: &[EnvPlan], unit: Unit, seen: &mut Seen) -> Result<(), EmitError> {
+    let mut from = Unseen {
+        objects: Vec::new(),
+        by_id: HashMap::new(),
+    };
+    for (place, g) in unit.base {
+        let mut docs = String::new();
+        for (i, mut o) in g.objects.into_iter().enumerate() {
+            let at = (place, i);
+            each_label_map(&mut o, &mut |m| {
+                m.remove(l::INSTANCE);
+            });
+            for image in o.pod_spec().into_iter().flat_map(images) {
+                seen.base.images.insert(image.to_string());
+            }
+            let id = Id::of(&o);
+            let config_map = is_config_map(&o);
+            if config_map {
+                if let Some(name) = base.unhash.get(o.name()) {
+                    seen.base
+                        .config_labels
+                        .push((at, name.clone(), own_labels(&o, &base.all)));
+                }
+            } else {
+                if !docs.is_empty() {
+                    docs.push_str("---\n");
+                }
+                docs.push_str(&yaml::document(&base.strip(&o))?);
+            }
+            from.by_id.insert(id.clone(), from.objects.len());
+            from.objects.push(o);
+            seen.base.objects.push((at, id, config_map));
+        }
+        if !docs.is_empty() {
+            seen.base.files.push(((place, 0), g.file, docs));
+        }
+    }
+    for ((plan, groups), out) in envs.iter().zip(unit.envs).zip(&mut seen.envs) {
+        for (place, g) in groups {
+            for (i, o) in g.objects.into_iter().enumerate() {
+                plan.see(base, &from, ((place, i), &g.file), o, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Texts of several places joined by file (in file order), each file's in place order.
+fn by_file(mut parts: Vec<(At, String, String)>) -> BTreeMap<String, String> {
+    parts.sort_by_key(|(at, ..)| *at);
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for (_, file, docs) in parts {
+        let text = files.entry(file).or_default();
+        if !text.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(&docs);
+    }
+    files
+}
+
+/// Config labels by config name, the last place's where a name comes twice.
+fn labels_by_config(mut parts: Vec<(At, String, Labels)>) -> HashMap<String, Labels> {
+    parts.sort_by_key(|(at, ..)| *at);
+    parts
+        .into_iter()
+        .map(|(_, name, labels)| (name, labels))
+        .collect()
+}
+
+/// The tree from what the objects left.
+fn assemble(base: &BasePlan, envs: &[EnvPlan], seen: Seen) -> Result<Tree, EmitError> {
+    let Seen {
+        base: mut base_seen,
+        envs: env_seen,
+    } = seen;
+    base_seen.objects.sort_by_key(|(at, ..)| *at);
+    let mut files = base_files(
+        base,
+        by_file(std::mem::take(&mut base_seen.files)),
+        labels_by_config(std::mem::take(&mut base_seen.config_labels)),
+    )?;
+    let mut keep = Vec::new();
+    for (plan, s) in envs.iter().zip(env_seen) {
+        keep.extend(plan.secret_env_files());
+        files.extend(overlay_files(base, &base_seen.objects, plan, s)?);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    keep.sort();
+    Ok(Tree { files, keep })
+}
+
+fn base_files(
+    base: &BasePlan,
+    objects: BTreeMap<String, String>,
+    config_labels: HashMap<String, Labels>,
+) -> Result<Vec<OutFile>, EmitError> {
+    let dir = format!("{ROOT}/base");
+    let mut files = Vec::new();
+    let mut k = Kustomization::new(objects.keys().cloned().collect());
+    k.namespace = Some(base.ns().to_string());
+    k.labels.push(LabelSet {
+        pairs: base.common.clone(),
+        include_templates: true,
+    });
+    if !base.meta.is_empty() {
+        k.labels.push(LabelSet {
+            pairs: base.meta.clone(),
+            include_templates: false,
+        });
+    }
+    k.images = base
+        .images
+        .iter()
+        .map(|(name, tag)| Image {
+            name: name.clone(),
+            new_tag: tag.clone(),
+        })
+        .collect();
+    for c in &base.model.configs {
+        let labels = config_labels.get(&c.name).cloned().unwrap_or_default();
+        k.config_map_generator
+            .push(generator(c, labels, None, &dir, &mut files));
+    }
+    for (file, docs) in objects {
+        files.push(OutFile {
+            path: format!("{dir}/{file}"),
+            bytes: with_header(&[], &docs),
+        });
+    }
+    let comment = vec![
+        "The platform without any environment's overrides; each overlay under".to_string(),
+        "../overlays builds on it. Labels every object carries, image tags and configs".to_string(),
+        "are set here, once.".to_string(),
+    ];
+    files.push(OutFile {
+        path: format!("{dir}/kustomization.yaml"),
+        bytes: with_header(&comment, &yaml_of("kustomization.yaml", &k)?),
+    });
+    Ok(files)
+}
+
+fn overlay_files(
+    base: &BasePlan,
+    base_objects: &[(At, Id, bool)],
+    plan: &EnvPlan,
+    mut seen: EnvSeen,
+) -> Result<Vec<OutFile>, EmitError> {
+    let m = plan.model;
+    let mut files = Vec::new();
+    let mut k = Kustomization::new(vec!["../../base".to_string()]);
+    // namespace: always named, so that an overlay says where it deploys
+    k.namespace = Some(m.platform.namespace.clone());
+    k.images.clone_from(&plan.images);
+
+    // configs: a replacing generator for those whose content changes
+    let base_configs: HashMap<&str, &Config> = base
+        .model
+        .configs
+        .iter()
+        .map(|c| (c.name.as_str(), c.as_ref()))
+        .collect();
+    let mut labels_of = labels_by_config(std::mem::take(&mut seen.config_labels));
+    for c in &m.configs {
+        let labels = labels_of.remove(&c.name).unwrap_or_default();
+        match base_configs.get(c.name.as_str()) {
+            Some(b) if b.entries == c.entries => {}
+            Some(_) => {
+                k.config_map_generator.push(generator(
+                    c,
+                    labels,
+                    Some("replace"),
+                    &plan.dir,
+                    &mut files,
+                ));
+            }
+            None => {
+                k.config_map_generator
+                    .push(generator(c, labels, None, &plan.dir, &mut files));
+            }
+        }
+    }
+
+    seen.replicas.sort_by_key(|(at, _)| *at);
+    k.replicas = seen.replicas.into_iter().map(|(_, r)| r).collect();
+
+    // Objects the environment drops (a generated ConfigMap by its generator's name).
+    let env_ids: BTreeSet<&Id> = seen.ids.iter().collect();
+    let env_configs: BTreeSet<&str> = m.configs.iter().map(|c| c.name.as_str()).collect();
+    let mut deleted: Vec<Id> = Vec::new();
+    for (_, id, config_map) in base_objects {
+        if *config_map {
+            if let Some(name) = base.unhash.get(&id.name)
+                && !env_configs.contains(name.as_str())
+            {
+                deleted.push(Id {
+                    name: name.clone(),
+                    ..id.clone()
+                });
+            }
+        } else if !env_ids.contains(id) {
+            deleted.push(id.clone());
+        }
+    }
+
+    k.labels.push(LabelSet {
+        pairs: plan.pairs.clone(),
+        include_templates: true,
+    });
+    if !plan.meta_pairs.is_empty() {
+        k.labels.push(LabelSet {
+            pairs: plan.meta_pairs.clone(),
+            include_templates: false,
+        });
+    }
+    let added = by_file(
+        seen.added
+            .into_iter()
+            .map(|(at, file, doc, _)| (at, file, doc))
+            .collect(),
+    );
+    for (file, docs) in added {
+        files.push(OutFile {
+            path: format!("{}/{file}", plan.dir),
+            bytes: with_header(&[], &docs),
+        });
+        k.resources.push(file);
+    }
+    for id in deleted {
+        k.patches.push(Patch {
+            path: None,
+            patch: Some(format!(
+                "$patch: delete\napiVersion: {}\nkind: {}\nmetadata:\n  name: {}\n",
+                id.api_version, id.kind, id.name
+            )),
+            target: None,
+        });
+    }
+    seen.patches.sort_by_key(|(at, ..)| *at);
+    for (_, id, ops) in seen.patches {
+        let rel = format!("patches/{}-{}.yaml", id.kind.to_lowercase(), id.name);
+        let (group, version) = match id.api_version.split_once('/') {
+            Some((g, v)) => (Some(g.to_string()), v.to_string()),
+            None => (None, id.api_version.to_string()),
+        };
+        files.push(OutFile {
+            path: format!("{}/{rel}", plan.dir),
+            bytes: with_header(&[], &yaml_of(&rel, &ops)?),
+        });
+        k.patches.push(Patch {
+            path: Some(rel),
+            patch: None,
+            target: Some(Target {
+                group,
+                version,
+                kind: id.kind.to_string(),
+                name: id.name,
+            }),
+        });
+    }
+
+    // deploy-time secrets
+    let secrets: Vec<_> = plan.deploy_secrets().collect();
+    for s in &secrets {
+        let mut labels = l::platform_labels(m);
+        labels.insert(l::NAME.into(), s.name.clone());
+        labels.insert(l::COMPONENT.into(), "secret".into());
+        k.secret_generator.push(Generator {
+            name: s.name.clone(),
+            behavior: None,
+            literals: Vec::new(),
+            files: Vec::new(),
+            envs: vec![format!("secrets/{}.env", s.name)],
+            options: GeneratorOptions {
+                disable_name_suffix_hash: true,
+                labels,
+            },
+        });
+        let example: String = s.keys.iter().map(|key| format!("{key}=\n")).collect();
+        files.push(OutFile {
+            path: format!("{}/secrets/{}.env.example", plan.dir, s.name),
+            bytes: example.into_bytes(),
+        });
+    }
+    if !secrets.is_empty() {
+        files.push(OutFile {
+            path: format!("{}/secrets/.gitignore", plan.dir),
+            bytes: b"# Secret values: never committed.\n*.env\n".to_vec(),
+        });
+    }
+
+    let mut comment = vec![format!(
+        "Environment `{}`: the base, and only what this environment changes.",
+        m.env
+    )];
+    if !secrets.is_empty() {
+        comment.push(String::new());
+        comment.push(
+            "Secrets supplied at deploy time: before building, create each secrets/NAME.env"
+                .to_string(),
+        );
+        comment.push(
+            "from secrets/NAME.env.example (one KEY=value per line). They are git-ignored,"
+                .to_string(),
+        );
+        comment.push("and a new build keeps them.".to_string());
+    }
+    files.push(OutFile {
+        path: format!("{}/kustomization.yaml", plan.dir),
+        bytes: with_header(&comment, &yaml_of("kustomization.yaml", &k)?),
+    });
+    Ok(files)
 }
 
 // ---- differences as JSON 6902 operations -------------------------------------------
@@ -1117,6 +1312,76 @@ mod tests {
         out.into_iter()
             .map(|o| (o.op.to_string(), o.path, o.value))
             .collect()
+    }
+
+    fn compiled(text: &str) -> crate::Compilation {
+        let loader = crate::resolve::MemoryLoader::new().with("main.sorcha", text);
+        let c = crate::compile("main.sorcha", &loader).unwrap();
+        assert!(!c.has_errors());
+        c
+    }
+
+    #[test]
+    fn a_plan_the_objects_do_not_bear_out_is_not_used() {
+        let c = compiled(&crate::synth::platform(12));
+        let base = Cx::new(&c.checked.base);
+        let envs: Vec<Cx> = c.checked.envs.iter().map(Cx::new).collect();
+        let images: Vec<&str> = ir::workload::images(base.m)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert!(images.len() > 1);
+        let tree = |base_images: &[&str]| {
+            let b = BasePlan::new(base.m, base_images.iter().copied());
+            let plans: Vec<EnvPlan> = envs
+                .iter()
+                .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
+                .collect();
+            planned(&base, &envs, &b, &plans).unwrap()
+        };
+        assert!(tree(&images).is_some());
+        // An image the objects use but the plan does not know, and one they do not use.
+        assert!(tree(&images[1..]).is_none());
+        let mut more = images.clone();
+        more.push("registry.example.com/never:1.0");
+        assert!(tree(&more).is_none());
+        // An environment's plan counts as much.
+        let b = BasePlan::new(base.m, images.iter().copied());
+        let mut plans: Vec<EnvPlan> = envs
+            .iter()
+            .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
+            .collect();
+        plans[0].planned.pop_first();
+        assert!(planned(&base, &envs, &b, &plans).unwrap().is_none());
+    }
+
+    #[test]
+    fn objects_out_of_their_declaration_s_place_are_not_trusted() {
+        let c = compiled(&crate::synth::platform(2));
+        let b = BasePlan::new(&c.checked.base, std::iter::empty());
+        let plans = vec![EnvPlan::new(&b, &c.checked.envs[0], std::iter::empty())];
+        let id = |name: &str| Id {
+            api_version: "v1",
+            kind: "Service",
+            name: name.to_string(),
+        };
+        let mut seen = Seen::new(1);
+        seen.base.objects.push(((3, 0), id("a"), false));
+        seen.base.objects.push(((4, 0), id("b"), false));
+        assert!(seen.bears_out(&b, &plans));
+        // An id the base has twice.
+        seen.base.objects.push(((5, 0), id("a"), false));
+        assert!(!seen.bears_out(&b, &plans));
+        seen.base.objects.pop();
+        // An object an environment adds that the base has under another declaration.
+        seen.envs[0]
+            .added
+            .push(((4, 1), "f.yaml".into(), String::new(), id("c")));
+        assert!(seen.bears_out(&b, &plans));
+        seen.envs[0]
+            .added
+            .push(((3, 1), "f.yaml".into(), String::new(), id("b")));
+        assert!(!seen.bears_out(&b, &plans));
     }
 
     #[test]

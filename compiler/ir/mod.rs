@@ -510,6 +510,18 @@ pub fn sources(m: &Model) -> Vec<Source> {
     s
 }
 
+/// Where the group of `s` comes in the model's output order: its index in [`sources`].
+pub fn place(m: &Model, s: Source) -> usize {
+    match s {
+        Source::Namespace => 0,
+        Source::Platform => 1,
+        Source::Secrets => 2,
+        Source::Config(i) => 3 + i,
+        Source::Workload(i) => 3 + m.configs.len() + i,
+        Source::Gateway(i) => 3 + m.configs.len() + m.workloads.len() + i,
+    }
+}
+
 /// Every group's source in any of `models`, in the first model's output order, then
 /// those only later models have.
 pub fn sources_of<'m>(models: impl IntoIterator<Item = &'m Model>) -> Vec<Source> {

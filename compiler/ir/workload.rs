@@ -91,6 +91,18 @@ pub fn group(cx: &Cx, w: &Workload) -> Group {
     }
 }
 
+/// Every container image the groups of a model's workloads run, as [`group`] writes
+/// them: each workload's own, and its backup's dump.
+pub fn images(m: &crate::check::Model) -> impl Iterator<Item = &str> {
+    m.workloads.iter().flat_map(|w| {
+        let dump = match (&w.backup, &w.dump) {
+            (Some(_), Some(dump)) => Some(dump.image.as_deref().unwrap_or(&w.image)),
+            _ => None,
+        };
+        std::iter::once(w.image.as_str()).chain(dump)
+    })
+}
+
 pub fn headless_name(db: &str) -> String {
     format!("{db}-headless")
 }

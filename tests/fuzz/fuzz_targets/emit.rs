@@ -1,4 +1,5 @@
-//! Front end and every emitter on any program that checks clean: never a crash.
+//! Front end and every emitter on any program that checks clean: never a crash, and
+//! the same overlays however they are made.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,14 +16,20 @@ fuzz_target!(|data: &[u8]| {
     if c.has_errors() {
         return;
     }
-    let lowered: Vec<_> = c.checked.envs.iter().map(sorchac::ir::lower).collect();
-    for o in &lowered {
-        let _ = sorchac::emit::raw::files(o).expect("raw output");
+    for m in &c.checked.envs {
+        let _ = sorchac::emit::raw::files(&sorchac::ir::lower(m)).expect("raw output");
     }
     let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
     let _ = sorchac::emit::helm::files(&c.checked.base, &envs);
-    let _ = sorchac::emit::kustomize::of_models(&c.checked.base, &envs, lowered)
-        .expect("kustomize output");
+    // The overlays made a declaration at a time are those of whole environments.
+    let base = sorchac::ir::labels::Cx::new(&c.checked.base);
+    let cxs: Vec<_> = envs.iter().map(|m| sorchac::ir::labels::Cx::new(m)).collect();
+    let whole = sorchac::emit::kustomize::whole(&base, &cxs).expect("kustomize output");
+    if let Some(tree) =
+        sorchac::emit::kustomize::by_declaration(&base, &cxs).expect("kustomize output")
+    {
+        assert!(tree.files == whole.files && tree.keep == whole.keep);
+    }
     let g = sorchac::graph::of(&c.checked.envs[0]);
     let _ = sorchac::graph::dot(&g);
 });
