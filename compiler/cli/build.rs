@@ -167,18 +167,27 @@ pub fn run(o: &Options) -> u8 {
             return cannot_write(&path, e);
         }
     }
+    // The chart's files go to disk as they are made, once every environment has been
+    // checked against its templates.
     if matches!(o.target, Target::Helm | Target::All) {
         let path = emit::helm::root(&c.checked.base);
-        match emit::helm::files(&c.checked.base, &models) {
-            Ok(files) => {
-                if let Err(e) = sink.put(&path, files) {
-                    return cannot_write(&path, e);
-                }
-            }
-            Err(e) => {
+        let written = match &mut sink {
+            Sink::Stage(s) => s.write_with(&path, |w| {
+                emit::helm::put_in(&c.checked.base, &models, |files| {
+                    w.write(&files).map_err(Failed::Write)
+                })
+            }),
+            Sink::Keep(_) => Ok(emit::helm::files(&c.checked.base, &models)
+                .map_err(Failed::Emit)
+                .and_then(|files| sink.put(&path, files).map_err(Failed::Write))),
+        };
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(Failed::Emit(e))) => {
                 eprintln!("error: {e}");
                 return EXIT_ERRORS;
             }
+            Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&path, e),
         }
     }
     let sizes = sink.sizes();

@@ -50,6 +50,32 @@ struct Template {
 
 /// The chart for a program: its base model and every environment's.
 pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
+    let gathered = std::sync::Mutex::new(Vec::new());
+    put_in(base, envs, |files: Vec<OutFile>| {
+        gathered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(files);
+        Ok::<(), EmitError>(())
+    })?;
+    let mut files = gathered
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Like [`files`], handing the files to `put` as they are made (in no particular
+/// order): each group's template files once every environment comes out of them
+/// exactly, then the chart's other files, then the values and their schema, so that the
+/// chart's text is never held whole, nor with the trees its values are made from. When
+/// the chart cannot be made, what was handed on is not a chart: the caller discards
+/// it.
+pub fn put_in<E: From<EmitError> + Send>(
+    base: &Model,
+    envs: &[&Model],
+    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
+) -> Result<(), E> {
     let mut sampler = Sampler::new(base);
     let chart_marker = sampler.markers.text(Knob::Chart);
     let hook = sampler
@@ -97,10 +123,23 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
         policy: &hook_policy,
     };
     // Each group is checked against every environment as soon as its templates are
-    // made, and printed at once when every environment comes out of it exactly, so the
-    // templates of the whole chart are never held together. The environments are
-    // lowered group by group alongside.
+    // made, and printed and handed on at once when every environment comes out of it
+    // exactly, so the templates of the whole chart are never held together. The
+    // environments are lowered group by group alongside.
     let chart_name = base.platform.name.as_str();
+    let dir = root(base);
+    let claimed = Claimed::default();
+    let hand_on = |templates: &[Template]| -> Result<(), E> {
+        let files = print_files(chart_name, templates);
+        claimed.claim(&files)?;
+        put(files
+            .into_iter()
+            .map(|(file, body)| OutFile {
+                path: format!("{dir}/templates/{file}"),
+                bytes: body.into_bytes(),
+            })
+            .collect())
+    };
     let checks: Vec<EnvCheck> = crate::par::each(envs, |e| EnvCheck::new(e, false));
     let sources = crate::ir::sources_of(std::iter::once(base).chain(envs.iter().copied()));
     let runs = crate::par::runs(&sources, |start, run| {
@@ -113,13 +152,13 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
                     found.push((e, at, m));
                 }
             }
-            out.push(if found.is_empty() {
-                Checked::Printed(print_files(chart_name, &templates))
+            if found.is_empty() {
+                hand_on(&templates)?;
             } else {
-                Checked::Open(start + i, *src, templates, found)
-            });
+                out.push(Checked::Open(start + i, *src, templates, found));
+            }
         }
-        Ok(out)
+        Ok::<_, E>(out)
     });
     let mut groups = Vec::new();
     for run in runs {
@@ -131,21 +170,13 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
     // What values cannot express (an environment that changes an egress rule, say) is
     // chosen by the environment's name instead, for those objects only; then those
     // groups are checked again against every environment.
-    let per_env = groups.iter().any(|g| matches!(g, Checked::Open(..)));
+    let per_env = !groups.is_empty();
     let rechecks: Vec<EnvCheck> = match per_env {
         true => crate::par::each(envs, |e| EnvCheck::new(e, true)),
         false => Vec::new(),
     };
-    let mut printed: Vec<(String, String)> = Vec::new();
     let mut unfixed: Option<(usize, Key, Mismatch)> = None;
-    for g in groups {
-        let (pos, src, mut templates, mut found) = match g {
-            Checked::Printed(files) => {
-                printed.extend(files);
-                continue;
-            }
-            Checked::Open(pos, src, templates, found) => (pos, src, templates, found),
-        };
+    for Checked::Open(pos, src, mut templates, mut found) in groups {
         found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         for (e, _, m) in found {
             if let Some(env) = envs.get(e) {
@@ -162,26 +193,26 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
                 }
             }
         }
-        printed.extend(print_files(chart_name, &templates));
+        hand_on(&templates)?;
     }
     if let Some((e, _, m)) = unfixed {
         return Err(EmitError::Helm {
             env: envs.get(e).map(|env| env.env.clone()),
             object: m.key,
             reason: m.reason,
-        });
+        }
+        .into());
     }
     // Each environment's values as its last check saw them.
-    let checked = if per_env { &rechecks } else { &checks };
-    let values: Vec<&Value> = checked.iter().map(|c| &c.values).collect();
-    write_chart(base, envs, &values, printed, per_env)
+    let checked = if per_env { rechecks } else { checks };
+    let values: Vec<Value> = checked.into_iter().map(|c| c.values).collect();
+    write_chart(base, envs, &values, per_env, &put)
 }
 
-/// A group of the chart after its first check: printed, or with what some environments
-/// have differently (its place among the groups, its source, its templates and, per
-/// environment, the mismatches).
+/// A group of the chart that some environments have differently after its first check:
+/// its place among the groups, its source, its templates and, per environment, the
+/// mismatches.
 enum Checked {
-    Printed(Vec<(String, String)>),
     Open(
         usize,
         crate::ir::Source,
@@ -207,23 +238,30 @@ fn print_files(chart: &str, templates: &[Template]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The template files from the groups' printed files: a file that several groups print
-/// into takes their objects in the order of the groups, under one header.
-fn template_files(printed: Vec<(String, String)>) -> BTreeMap<String, String> {
-    let header = template_header();
-    let mut by_file: BTreeMap<String, String> = BTreeMap::new();
-    for (file, text) in printed {
-        match by_file.entry(file) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(text);
-            }
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                e.get_mut()
-                    .push_str(text.strip_prefix(header.as_str()).unwrap_or(&text));
+/// The template files handed on so far. Each goes to disk as soon as it is printed, so
+/// no two groups may print into one: every group's file is named after its declaration,
+/// and declarations have names of their own, so this holds for every program; should it
+/// ever not, the chart is not made rather than one file written over another.
+#[derive(Default)]
+struct Claimed(std::sync::Mutex<foldhash::HashSet<String>>);
+
+impl Claimed {
+    fn claim(&self, files: &[(String, String)]) -> Result<(), EmitError> {
+        let mut claimed = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (file, _) in files {
+            if !claimed.insert(file.clone()) {
+                return Err(EmitError::Helm {
+                    env: None,
+                    object: format!("templates/{file}"),
+                    reason: "two declarations print into this template file".into(),
+                });
             }
         }
+        Ok(())
     }
-    by_file
 }
 
 /// The first line of every template file.
@@ -612,13 +650,13 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 
 // ---- the chart's files -----------------------------------------------------------
 
-fn write_chart(
+fn write_chart<E: From<EmitError> + Send>(
     base: &Model,
     envs: &[&Model],
-    env_values: &[&Value],
-    printed: Vec<(String, String)>,
+    env_values: &[Value],
     per_env: bool,
-) -> Result<Vec<OutFile>, EmitError> {
+    put: &(impl Fn(Vec<OutFile>) -> Result<(), E> + Sync),
+) -> Result<(), E> {
     let dir = root(base);
     let chart = base.platform.name.as_str();
     let mut files = Vec::new();
@@ -662,6 +700,24 @@ fn write_chart(
         format!("{HEADER}\n{}", yaml_text(&Value::Object(chart_yaml))?),
     ));
 
+    // The chart's other files go before the values are made.
+    files.push(text(
+        format!("{dir}/templates/_helpers.tpl"),
+        helpers(chart),
+    ));
+    if let Some(secrets) = secrets_template(base, chart) {
+        files.push(text(
+            format!("{dir}/templates/deploy-secrets.yaml"),
+            secrets,
+        ));
+    }
+    files.push(text(format!("{dir}/templates/NOTES.txt"), notes(base)));
+    files.push(text(
+        format!("{dir}/.helmignore"),
+        "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
+    ));
+    put(files)?;
+
     // values
     let leaves = values::leaves(base, per_env);
     let base_values = values::tree(&leaves);
@@ -685,8 +741,8 @@ fn write_chart(
     }
     // The values files on one core, the schema and the template files on another.
     let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
-    let (values_files, (schema, by_file)) = crate::par::join(
-        || -> Result<Vec<OutFile>, EmitError> {
+    let (values_files, schema) = crate::par::join(
+        || -> Result<(), E> {
             let mut out = format!(
                 "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
             );
@@ -706,40 +762,17 @@ fn write_chart(
                 }
                 files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
             }
-            Ok(files)
+            put(files)
         },
         || {
             let schema = values::schema(&leaves, &env_names);
-            (
-                serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n",
-                template_files(printed),
-            )
+            let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+            drop(schema);
+            put(vec![text(format!("{dir}/values.schema.json"), printed)])
         },
     );
-    files.extend(values_files?);
-    files.push(text(format!("{dir}/values.schema.json"), schema));
-    files.extend(
-        by_file
-            .into_iter()
-            .map(|(file, body)| text(format!("{dir}/templates/{file}"), body)),
-    );
-    files.push(text(
-        format!("{dir}/templates/_helpers.tpl"),
-        helpers(chart),
-    ));
-    if let Some(secrets) = secrets_template(base, chart) {
-        files.push(text(
-            format!("{dir}/templates/deploy-secrets.yaml"),
-            secrets,
-        ));
-    }
-    files.push(text(format!("{dir}/templates/NOTES.txt"), notes(base)));
-    files.push(text(
-        format!("{dir}/.helmignore"),
-        "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
-    ));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    values_files?;
+    schema
 }
 
 /// A template file: its header, then its objects, each under its condition.
@@ -948,17 +981,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_printed_by_several_groups_has_one_header_and_their_objects_in_order() {
-        let h = template_header();
-        let printed = vec![
-            ("b.yaml".to_string(), format!("{h}---\nb: 1\n")),
-            ("a.yaml".to_string(), format!("{h}---\na: 1\n")),
-            ("b.yaml".to_string(), format!("{h}---\nb: 2\n")),
-        ];
-        let files = template_files(printed);
-        let names: Vec<&str> = files.keys().map(String::as_str).collect();
-        assert_eq!(names, ["a.yaml", "b.yaml"]);
-        assert_eq!(files["b.yaml"], format!("{h}---\nb: 1\n---\nb: 2\n"));
-        assert_eq!(files["a.yaml"], format!("{h}---\na: 1\n"));
+    fn a_template_file_is_handed_on_once() {
+        let claimed = Claimed::default();
+        let file = |name: &str| (name.to_string(), String::new());
+        assert!(claimed.claim(&[file("a.yaml"), file("b.yaml")]).is_ok());
+        assert!(claimed.claim(&[file("c.yaml")]).is_ok());
+        let again = claimed.claim(&[file("d.yaml"), file("b.yaml")]);
+        assert!(
+            matches!(again, Err(EmitError::Helm { object, .. }) if object == "templates/b.yaml")
+        );
     }
 }
