@@ -206,7 +206,9 @@ pub fn put_in<E: From<EmitError> + Send>(
     // Each environment's values as its last check saw them.
     let checked = if per_env { rechecks } else { checks };
     let values: Vec<Value> = checked.into_iter().map(|c| c.values).collect();
-    write_chart(base, envs, &values, per_env, &put)
+    // What made the templates is not needed for the chart's other files.
+    drop(sampler);
+    write_chart(base, envs, values, per_env, &put)
 }
 
 /// A group of the chart that some environments have differently after its first check:
@@ -653,7 +655,7 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 fn write_chart<E: From<EmitError> + Send>(
     base: &Model,
     envs: &[&Model],
-    env_values: &[Value],
+    env_values: Vec<Value>,
     per_env: bool,
     put: &(impl Fn(Vec<OutFile>) -> Result<(), E> + Sync),
 ) -> Result<(), E> {
@@ -739,40 +741,35 @@ fn write_chart<E: From<EmitError> + Send>(
                 .to_string(),
         );
     }
-    // The values files on one core, the schema and the template files on another.
-    let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
-    let (values_files, schema) = crate::par::join(
-        || -> Result<(), E> {
-            let mut out = format!(
-                "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
-            );
-            write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
-            let mut files = vec![text(format!("{dir}/values.yaml"), out)];
-            for (env, env_values) in envs.iter().zip(env_values) {
-                let changes =
-                    values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
-                let mut out = format!(
-                    "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
-                    env.env
-                );
-                if changes.as_object().is_some_and(Map::is_empty) {
-                    out.push_str("{}\n");
-                } else {
-                    write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
-                }
-                files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
-            }
-            put(files)
-        },
-        || {
-            let schema = values::schema(&leaves, &env_names);
-            let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-            drop(schema);
-            put(vec![text(format!("{dir}/values.schema.json"), printed)])
-        },
+    // The values files, then the schema: one after the other, so that the values' trees
+    // are dropped before the schema's is made (together they were most of the chart's
+    // peak memory).
+    let mut out = format!(
+        "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
     );
-    values_files?;
-    schema
+    write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
+    let mut files = vec![text(format!("{dir}/values.yaml"), out)];
+    for (env, env_values) in envs.iter().zip(env_values) {
+        let changes =
+            values::changes(&base_values, &env_values).unwrap_or(Value::Object(Map::new()));
+        let mut out = format!(
+            "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
+            env.env
+        );
+        if changes.as_object().is_some_and(Map::is_empty) {
+            out.push_str("{}\n");
+        } else {
+            write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
+        }
+        files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
+    }
+    put(files)?;
+    drop((base_values, docs, groups));
+    let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
+    let schema = values::schema(&leaves, &env_names);
+    let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+    drop(schema);
+    put(vec![text(format!("{dir}/values.schema.json"), printed)])
 }
 
 /// A template file: its header, then its objects, each under its condition.
