@@ -27,12 +27,7 @@ fn check(text: &str) -> sorchac::Compilation {
 fn build(text: &str) -> (usize, usize) {
     let c = check(text);
     assert!(!c.has_errors());
-    let cxs: Vec<_> = c
-        .checked
-        .envs
-        .iter()
-        .map(sorchac::ir::labels::Cx::new)
-        .collect();
+    let cxs = sorchac::ir::labels::Cx::each(&c.checked.envs);
     let bytes = std::sync::atomic::AtomicUsize::new(0);
     let objects = sorchac::emit::raw::put_in(&cxs, |files| {
         let n = files.iter().map(|f| f.bytes.len()).sum::<usize>();
@@ -258,12 +253,7 @@ fn phases(text: &str, runs: usize) {
     // The kustomize tree: base and every overlay, lowered a declaration at a time from
     // the checked models (their lowering contexts made once, as a build makes them for
     // the raw output too).
-    let envs: Vec<_> = c
-        .checked
-        .envs
-        .iter()
-        .map(sorchac::ir::labels::Cx::new)
-        .collect();
+    let envs = sorchac::ir::labels::Cx::each(&c.checked.envs);
     let base = sorchac::ir::labels::Cx::new(&c.checked.base);
     let (kustomize, _) = timed(runs, || {
         std::hint::black_box(sorchac::emit::kustomize::tree(&base, &envs).unwrap());

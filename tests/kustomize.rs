@@ -170,12 +170,7 @@ fn declaration_by_declaration_gives_the_tree_of_whole_environments() {
     programs.push(common::compile_text(&sorchac::synth::platform(80)));
     for c in &programs {
         let base = sorchac::ir::labels::Cx::new(&c.checked.base);
-        let envs: Vec<_> = c
-            .checked
-            .envs
-            .iter()
-            .map(sorchac::ir::labels::Cx::new)
-            .collect();
+        let envs = sorchac::ir::labels::Cx::each(&c.checked.envs);
         let whole = kustomize::whole(&base, &envs).unwrap();
         let by_declaration = kustomize::by_declaration(&base, &envs)
             .unwrap()

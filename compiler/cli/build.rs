@@ -130,7 +130,7 @@ pub fn run(o: &Options) -> u8 {
     // Every environment's lowering context (its call graph) is made first, on all
     // cores, for the raw output and the overlays both.
     let cxs = if raw || kustomize {
-        crate::par::each(&models, |m| crate::ir::labels::Cx::new(m))
+        crate::ir::labels::Cx::each(&models)
     } else {
         Vec::new()
     };

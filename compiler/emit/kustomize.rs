@@ -44,8 +44,7 @@ pub const ROOT: &str = "kustomize";
 
 /// The tree for a program: its base model and every environment's.
 pub fn of_models(base: &Model, envs: &[&Model]) -> Result<Tree, EmitError> {
-    let (base, envs) =
-        crate::par::join(|| Cx::new(base), || crate::par::each(envs, |m| Cx::new(m)));
+    let (base, envs) = crate::par::join(|| Cx::new(base), || Cx::each(envs));
     tree(&base, &envs)
 }
 
@@ -477,6 +476,22 @@ fn literal_safe(value: &str) -> bool {
     !value.contains(['\n', '\r']) && !quoted
 }
 
+/// A kustomization's `labels`: those every object and template gets, then those only
+/// the objects get (when there are any).
+fn label_sets(templates_too: &Labels, objects_only: &Labels) -> Vec<LabelSet> {
+    let mut sets = vec![LabelSet {
+        pairs: templates_too.clone(),
+        include_templates: true,
+    }];
+    if !objects_only.is_empty() {
+        sets.push(LabelSet {
+            pairs: objects_only.clone(),
+            include_templates: false,
+        });
+    }
+    sets
+}
+
 /// Labels split into those only objects carry (the version) and those templates carry
 /// too.
 fn split_labels(all: &Labels) -> (Labels, Labels) {
@@ -567,6 +582,15 @@ impl<'a> BasePlan<'a> {
         &self.model.platform.namespace
     }
 
+    /// The base's configs, by name.
+    fn configs(&self) -> HashMap<&'a str, &'a Config> {
+        self.model
+            .configs
+            .iter()
+            .map(|c| (c.name.as_str(), c.as_ref()))
+            .collect()
+    }
+
     /// An object as the base writes it: without what the kustomization adds back.
     fn strip(&self, o: &Object) -> Object {
         let mut o = o.clone();
@@ -652,12 +676,7 @@ impl<'a> EnvPlan<'a> {
             }
         }
 
-        let base_configs: HashMap<&str, &Config> = base
-            .model
-            .configs
-            .iter()
-            .map(|c| (c.name.as_str(), c.as_ref()))
-            .collect();
+        let base_configs = base.configs();
         let back = m
             .configs
             .iter()
@@ -1016,16 +1035,7 @@ fn base_files(
     let mut files = Vec::new();
     let mut k = Kustomization::new(objects.keys().cloned().collect());
     k.namespace = Some(base.ns().to_string());
-    k.labels.push(LabelSet {
-        pairs: base.common.clone(),
-        include_templates: true,
-    });
-    if !base.meta.is_empty() {
-        k.labels.push(LabelSet {
-            pairs: base.meta.clone(),
-            include_templates: false,
-        });
-    }
+    k.labels = label_sets(&base.common, &base.meta);
     k.images = base
         .images
         .iter()
@@ -1071,12 +1081,7 @@ fn overlay_files(
     k.images.clone_from(&plan.images);
 
     // configs: a replacing generator for those whose content changes
-    let base_configs: HashMap<&str, &Config> = base
-        .model
-        .configs
-        .iter()
-        .map(|c| (c.name.as_str(), c.as_ref()))
-        .collect();
+    let base_configs = base.configs();
     let mut labels_of = labels_by_config(std::mem::take(&mut seen.config_labels));
     for c in &m.configs {
         let labels = labels_of.remove(&c.name).unwrap_or_default();
@@ -1120,16 +1125,7 @@ fn overlay_files(
         }
     }
 
-    k.labels.push(LabelSet {
-        pairs: plan.pairs.clone(),
-        include_templates: true,
-    });
-    if !plan.meta_pairs.is_empty() {
-        k.labels.push(LabelSet {
-            pairs: plan.meta_pairs.clone(),
-            include_templates: false,
-        });
-    }
+    k.labels = label_sets(&plan.pairs, &plan.meta_pairs);
     let added = by_file(
         seen.added
             .into_iter()
@@ -1325,7 +1321,7 @@ mod tests {
     fn a_plan_the_objects_do_not_bear_out_is_not_used() {
         let c = compiled(&crate::synth::platform(12));
         let base = Cx::new(&c.checked.base);
-        let envs: Vec<Cx> = c.checked.envs.iter().map(Cx::new).collect();
+        let envs = Cx::each(&c.checked.envs);
         let images: Vec<&str> = ir::workload::images(base.m)
             .collect::<BTreeSet<_>>()
             .into_iter()

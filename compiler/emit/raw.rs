@@ -23,7 +23,7 @@ pub fn files(objects: &Objects) -> Result<Vec<OutFile>, EmitError> {
 /// group dropped once it is printed, with the number of objects they hold: the same
 /// files as [`files`] of each environment's objects, without ever holding them all.
 pub fn files_of(models: &[&Model]) -> Result<(Vec<OutFile>, usize), EmitError> {
-    let cxs: Vec<Cx> = models.iter().map(|m| Cx::new(m)).collect();
+    let cxs = Cx::each(models);
     files_in(&cxs)
 }
 

@@ -49,6 +49,11 @@ pub struct Cx<'m> {
 }
 
 impl<'m> Cx<'m> {
+    /// Every model's context, made on all cores.
+    pub fn each<M: std::borrow::Borrow<Model> + Sync>(models: &'m [M]) -> Vec<Cx<'m>> {
+        crate::par::each(models, |m| Cx::new(m.borrow()))
+    }
+
     pub fn new(m: &'m Model) -> Cx<'m> {
         let p = &m.platform;
         let mut common = platform_labels(m);

@@ -114,7 +114,7 @@ pub fn put_in<E: From<EmitError> + Send>(
         .flat_map(|mesh| regimes.iter().map(|m| sample::with_mesh(m, *mesh)))
         .collect();
     drop(regimes);
-    let cxs: Vec<l::Cx> = crate::par::each(&models, l::Cx::new);
+    let cxs: Vec<l::Cx> = l::Cx::each(&models);
     let extra = Additions {
         chart: &chart_marker,
         checksums: &checksums,

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = sorchac::emit::helm::files(&c.checked.base, &envs);
     // The overlays made a declaration at a time are those of whole environments.
     let base = sorchac::ir::labels::Cx::new(&c.checked.base);
-    let cxs: Vec<_> = envs.iter().map(|m| sorchac::ir::labels::Cx::new(m)).collect();
+    let cxs = sorchac::ir::labels::Cx::each(&envs);
     let whole = sorchac::emit::kustomize::whole(&base, &cxs).expect("kustomize output");
     if let Some(tree) =
         sorchac::emit::kustomize::by_declaration(&base, &cxs).expect("kustomize output")
