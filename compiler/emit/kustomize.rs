@@ -15,6 +15,10 @@
 //! comparison, cheap); what is left of the others becomes one JSON 6902 patch per object,
 //! with one operation per changed field. Objects the environment adds are overlay
 //! resources; objects it drops are deleted with a strategic-merge `$patch: delete`.
+//!
+//! The tree is made a declaration at a time ([`by_declaration`]), each declaration's
+//! objects lowered in the base and every environment, compared, printed and dropped;
+//! [`whole`] makes the same tree from whole environments when that cannot be trusted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
