@@ -116,10 +116,6 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     };
-    let cannot_write = |tree: &str, e: std::io::Error| {
-        eprintln!("error: cannot write `{}/{tree}`: {e}", o.out);
-        EXIT_USAGE
-    };
     let raw = matches!(o.target, Target::Raw | Target::All);
     let raw_tree = match o.env {
         Some(env) => format!("raw/{env}"),
@@ -139,26 +135,15 @@ pub fn run(o: &Options) -> u8 {
     // environments share is printed once, and dropped.
     if raw {
         // Each run of groups goes to disk from the thread that printed it.
-        let written = match &mut sink {
-            Sink::Stage(s) => s.write_with(&raw_tree, |w| {
-                emit::raw::put_in(&cxs, |files| w.write(&files).map_err(Failed::Write))
-            }),
-            Sink::Keep(_) => {
-                Ok(emit::raw::files_in(&cxs)
-                    .map_err(Failed::Emit)
-                    .and_then(|(files, n)| {
-                        sink.put(&raw_tree, files).map_err(Failed::Write)?;
-                        Ok(n)
-                    }))
-            }
-        };
-        match written {
-            Ok(Ok(n)) => objects += n,
-            Ok(Err(Failed::Emit(e))) => {
-                eprintln!("error: {e}");
-                return EXIT_ERRORS;
-            }
-            Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&raw_tree, e),
+        match put_tree(
+            &mut sink,
+            o.out,
+            &raw_tree,
+            |w| emit::raw::put_in(&cxs, |files| w.write(&files).map_err(Failed::Write)),
+            || emit::raw::files_in(&cxs),
+        ) {
+            Ok(n) => objects += n,
+            Err(code) => return code,
         }
     }
     // The overlays are made a declaration at a time too, in the base and in every
@@ -177,30 +162,25 @@ pub fn run(o: &Options) -> u8 {
             .put(&path, tree.files)
             .and_then(|()| sink.keep(&path, tree.keep))
         {
-            return cannot_write(&path, e);
+            return cannot_write(o.out, &path, e);
         }
     }
-    // The chart's files go to disk as they are made, once every environment has been
-    // checked against its templates.
+    // The chart's files go to disk as they are made: each group's as soon as every
+    // environment comes out of it exactly, then the rest.
     if matches!(o.target, Target::Helm | Target::All) {
         let path = emit::helm::root(&checked.base);
-        let written = match &mut sink {
-            Sink::Stage(s) => s.write_with(&path, |w| {
+        if let Err(code) = put_tree(
+            &mut sink,
+            o.out,
+            &path,
+            |w| {
                 emit::helm::put_in(&checked.base, &models, |files| {
                     w.write(&files).map_err(Failed::Write)
                 })
-            }),
-            Sink::Keep(_) => Ok(emit::helm::files(&checked.base, &models)
-                .map_err(Failed::Emit)
-                .and_then(|files| sink.put(&path, files).map_err(Failed::Write))),
-        };
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(Failed::Emit(e))) => {
-                eprintln!("error: {e}");
-                return EXIT_ERRORS;
-            }
-            Ok(Err(Failed::Write(e))) | Err(e) => return cannot_write(&path, e),
+            },
+            || emit::helm::files(&checked.base, &models).map(|files| (files, ())),
+        ) {
+            return code;
         }
     }
     let sizes = sink.sizes();
@@ -271,6 +251,40 @@ pub fn run(o: &Options) -> u8 {
 }
 
 /// Why making or writing a tree's files failed.
+/// Reports that the tree at `tree` under `out` cannot be written; the exit code.
+fn cannot_write(out: &str, tree: &str, e: std::io::Error) -> u8 {
+    eprintln!("error: cannot write `{out}/{tree}`: {e}");
+    EXIT_USAGE
+}
+
+/// Puts one tree of the output in the sink as its files are made: to its staging
+/// directory from the threads that make them (`stream`), or, with `--check`, made whole
+/// (`whole`) to be compared. What the making gives back, or, once the failure is
+/// reported, the exit code.
+fn put_tree<R>(
+    sink: &mut Sink,
+    out: &str,
+    tree: &str,
+    stream: impl FnOnce(&write::TreeWriter) -> Result<R, Failed>,
+    whole: impl FnOnce() -> Result<(Vec<OutFile>, R), emit::EmitError>,
+) -> Result<R, u8> {
+    let written = match sink {
+        Sink::Stage(s) => s.write_with(tree, stream),
+        Sink::Keep(_) => Ok(whole().map_err(Failed::Emit).and_then(|(files, r)| {
+            sink.put(tree, files).map_err(Failed::Write)?;
+            Ok(r)
+        })),
+    };
+    match written {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(Failed::Emit(e))) => {
+            eprintln!("error: {e}");
+            Err(EXIT_ERRORS)
+        }
+        Ok(Err(Failed::Write(e))) | Err(e) => Err(cannot_write(out, tree, e)),
+    }
+}
+
 enum Failed {
     Emit(emit::EmitError),
     Write(std::io::Error),

@@ -24,7 +24,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::{HashMap, HashMapExt};
 
-use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
@@ -119,27 +118,13 @@ fn planned(
 /// The tree made from the base and every environment lowered whole, with the image
 /// tags taken from their objects.
 pub fn whole(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
-    let lowered = |cx: &Cx| -> Vec<(usize, Group)> {
-        let sources = ir::sources(cx.m);
-        crate::par::runs(&sources, |_, run| {
-            run.iter()
-                .filter_map(|s| Some((ir::place(cx.m, *s), ir::lower_source(cx, *s)?)))
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect()
-    };
     let unit = Unit {
-        base: lowered(base),
-        envs: envs.iter().map(lowered).collect(),
+        base: ir::lower_placed(base),
+        envs: envs.iter().map(ir::lower_placed).collect(),
     };
     let images_of = |groups: &[(usize, Group)]| -> Vec<String> {
         let objects = groups.iter().flat_map(|(_, g)| &g.objects);
-        objects
-            .flat_map(|o| o.pod_spec().into_iter().flat_map(images))
-            .map(str::to_string)
-            .collect()
+        objects.flat_map(images).map(str::to_string).collect()
     };
     let b = BasePlan::new(base.m, images_of(&unit.base).iter().map(String::as_str));
     let plans: Vec<EnvPlan> = envs
@@ -203,12 +188,14 @@ fn set_namespace(o: &mut Object, ns: &str) {
     }
 }
 
-/// Every container image of a pod spec.
-fn images(spec: &PodSpec) -> impl Iterator<Item = &str> {
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .filter_map(|c| c.image.as_deref())
+/// Every container image of an object's pods.
+fn images(o: &Object) -> impl Iterator<Item = &str> {
+    o.pod_spec().into_iter().flat_map(|spec| {
+        spec.containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+            .filter_map(|c| c.image.as_deref())
+    })
 }
 
 fn each_image(o: &mut Object, f: &mut dyn FnMut(&mut String)) {
@@ -735,7 +722,7 @@ impl<'a> EnvPlan<'a> {
         mut o: Object,
         out: &mut EnvSeen,
     ) -> Result<(), EmitError> {
-        for image in o.pod_spec().into_iter().flat_map(images) {
+        for image in images(&o) {
             out.images.insert(image.to_string());
         }
         let mut id = Id::of(&o);
@@ -950,7 +937,7 @@ fn see(base: &BasePlan, envs: &[EnvPlan], unit: Unit, seen: &mut Seen) -> Result
             each_label_map(&mut o, &mut |m| {
                 m.remove(l::INSTANCE);
             });
-            for image in o.pod_spec().into_iter().flat_map(images) {
+            for image in images(&o) {
                 seen.base.images.insert(image.to_string());
             }
             let id = Id::of(&o);

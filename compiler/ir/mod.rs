@@ -473,21 +473,29 @@ impl Objects {
 
 /// Lowers one environment's model to its objects.
 pub fn lower(m: &Model) -> Objects {
-    let cx = labels::Cx::new(m);
-    let sources = sources(m);
-    // Workloads are most of the work and independent of each other.
-    let groups = crate::par::runs(&sources, |_, run| {
-        run.iter()
-            .filter_map(|s| lower_source(&cx, *s))
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    let groups = lower_placed(&labels::Cx::new(m))
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
     Objects {
         env: m.env.clone(),
         groups,
     }
+}
+
+/// Every group of a model, in output order, each with its [`place`].
+pub fn lower_placed(cx: &labels::Cx) -> Vec<(usize, Group)> {
+    let sources = sources(cx.m);
+    // Workloads are most of the work and independent of each other.
+    crate::par::runs(&sources, |start, run| {
+        run.iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((start + i, lower_source(cx, *s)?)))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// What one group of objects is lowered from.
