@@ -26,7 +26,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use sorchac::check::model::SecretSource;
-use sorchac::emit::OutFile;
+use sorchac::emit::{OutFile, helm};
 
 struct Output {
     raw: Vec<OutFile>,
@@ -227,6 +227,38 @@ fn every_program_has_a_chart_that_reproduces_each_environment() {
             out.chart.iter().any(|f| f.path.ends_with("/Chart.yaml")),
             "{p}"
         );
+    }
+}
+
+#[test]
+fn a_group_lowered_by_part_gives_the_chart_of_whole_groups() {
+    // The chart lowers each part of a group only for the settings that part reads
+    // (`ir::Part`); that must give exactly the chart of every group lowered whole in
+    // every sample, for every program of the suite and a synthetic one.
+    let mut programs: Vec<sorchac::Compilation> = common::programs()
+        .iter()
+        .map(|p| common::compile_path(p))
+        .collect();
+    programs.push(common::compile_text(&sorchac::synth::platform(80)));
+    for c in &programs {
+        let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+        let by_part = helm::files_by(&c.checked.base, &envs, helm::Sampling::ByPart).unwrap();
+        let whole = helm::files_by(&c.checked.base, &envs, helm::Sampling::Whole).unwrap();
+        let text = |files: &[OutFile]| -> Vec<(String, String)> {
+            files
+                .iter()
+                .map(|f| {
+                    (
+                        f.path.clone(),
+                        String::from_utf8_lossy(&f.bytes).into_owned(),
+                    )
+                })
+                .collect()
+        };
+        for (a, b) in text(&by_part).iter().zip(text(&whole).iter()) {
+            assert_eq!(a, b, "{}", c.checked.base.platform.name);
+        }
+        assert_eq!(by_part.len(), whole.len());
     }
 }
 

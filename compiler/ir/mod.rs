@@ -549,6 +549,53 @@ pub fn sources_of<'m>(models: impl IntoIterator<Item = &'m Model>) -> Vec<Source
     all
 }
 
+/// A part of a group's objects, by what it reads of the two settings a Helm chart
+/// chooses between: the mesh, and each workload's replica count (one, a fixed number,
+/// or an autoscaler). The chart lowers each part once for every value of what it reads
+/// rather than once for every combination of both (`emit::helm`), so each part must read
+/// no more than it says; `tests/helm.rs` holds the parts to the whole groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Reads neither.
+    Fixed,
+    /// Reads its workload's replica count, not the mesh.
+    Replicas,
+    /// Reads the mesh, not any replica count. Every group but a workload's is all mesh.
+    Mesh,
+}
+
+/// One part of a source's group: its objects, each with its place in the group (the
+/// objects of every part, sorted by place, are the group [`lower_source`] gives).
+#[derive(Debug)]
+pub struct Parted {
+    pub file: String,
+    pub origin: Origin,
+    pub objects: Vec<(u8, Object)>,
+}
+
+/// The objects of one part of a source's group; `None` when there is no group, or when
+/// none of its objects can be of this part (the groups of sources other than workloads
+/// are all mesh, and are not lowered for the other parts).
+pub fn lower_part(cx: &labels::Cx, s: Source, part: Part) -> Option<Parted> {
+    if let Source::Workload(i) = s {
+        let w = cx.m.workloads.get(i)?;
+        return Some(Parted {
+            file: workload::file(w),
+            origin: Origin::Decl(w.name.clone()),
+            objects: workload::objects(cx, w, |p| p == part),
+        });
+    }
+    if part != Part::Mesh {
+        return None;
+    }
+    let g = lower_source(cx, s)?;
+    Some(Parted {
+        file: g.file,
+        origin: g.origin,
+        objects: g.objects.into_iter().map(|o| (0, o)).collect(),
+    })
+}
+
 /// The group of one source (the secrets have none when no secret comes from Vault).
 pub fn lower_source(cx: &labels::Cx, s: Source) -> Option<Group> {
     let m = cx.m;

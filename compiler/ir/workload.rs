@@ -31,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::labels::{Cx, VERSION, backup_name};
-use super::{Group, Object, Origin, network};
+use super::{Group, Object, Origin, Part, network};
 use crate::check::model::{
     self as m, Disruption, EnvValue, IntOrPct, JobRun, MountSource, ProbeAction, Protocol,
     Replicas, Rotation, TextPart, Workload,
@@ -49,46 +49,87 @@ const TMP: &str = "/tmp";
 pub const BACKUP_DIR: &str = "/backup";
 
 pub fn group(cx: &Cx, w: &Workload) -> Group {
-    let kind = w.kind.as_str();
-    let mut objects = vec![Object::from(service_account(cx, &w.name, kind))];
-    for v in w.volumes.iter().filter(|v| v.persistent) {
-        objects.push(Object::from(persistent_claim(cx, w, v)));
-    }
-    let pod = pod_template(cx, w);
-    match w.kind {
-        Kind::Database => {
-            objects.push(Object::from(stateful_set(cx, w, pod)));
-            objects.push(Object::from(service(cx, w, &w.name, false)));
-            objects.push(Object::from(service(cx, w, &headless_name(&w.name), true)));
-        }
-        Kind::Job => match &w.schedule {
-            Some(schedule) => objects.push(Object::from(cron_job(cx, w, pod, schedule))),
-            None => objects.push(Object::from(job(cx, w, pod))),
-        },
-        _ => {
-            objects.push(Object::from(deployment(cx, w, pod)));
-            if !w.ports.is_empty() {
-                objects.push(Object::from(service(cx, w, &w.name, false)));
-            }
-            if let Replicas::Auto(s) = &w.replicas {
-                objects.push(Object::from(hpa(cx, w, s)));
-            }
-        }
-    }
-    if let Some(pdb) = pdb(cx, w) {
-        objects.push(Object::from(pdb));
-    }
-    objects.push(Object::from(network::workload_policy(cx, w)));
-    objects.extend(network::mesh_policies(cx, w));
-    if let (Some(backup), Some(dump)) = (&w.backup, &w.dump) {
-        objects.extend(backup_objects(cx, w, backup, dump));
-    }
     Group {
-        file: format!("{kind}-{}.yaml", w.name),
+        file: file(w),
         origin: Origin::Decl(w.name.clone()),
         comment: Vec::new(),
-        objects,
+        objects: objects(cx, w, |_| true)
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect(),
     }
+}
+
+/// The file of a workload's group.
+pub fn file(w: &Workload) -> String {
+    format!("{}-{}.yaml", w.kind.as_str(), w.name)
+}
+
+/// The objects of a workload's group that belong to the parts `want` takes, in the
+/// group's order, each with its place: the objects of every part, sorted by place, are
+/// the group. What each part reads is written at [`Part`]; no place holds objects of two
+/// parts.
+pub fn objects(cx: &Cx, w: &Workload, want: impl Fn(Part) -> bool) -> Vec<(u8, Object)> {
+    let kind = w.kind.as_str();
+    let mut objects = Vec::new();
+    if want(Part::Fixed) {
+        objects.push((0, Object::from(service_account(cx, &w.name, kind))));
+        for v in w.volumes.iter().filter(|v| v.persistent) {
+            objects.push((0, Object::from(persistent_claim(cx, w, v))));
+        }
+    }
+    if want(Part::Replicas) {
+        let pod = pod_template(cx, w);
+        let workload = match (w.kind, &w.schedule) {
+            (Kind::Database, _) => Object::from(stateful_set(cx, w, pod)),
+            (Kind::Job, Some(schedule)) => Object::from(cron_job(cx, w, pod, schedule)),
+            (Kind::Job, None) => Object::from(job(cx, w, pod)),
+            _ => Object::from(deployment(cx, w, pod)),
+        };
+        objects.push((1, workload));
+    }
+    if want(Part::Fixed) {
+        match w.kind {
+            Kind::Database => {
+                objects.push((2, Object::from(service(cx, w, &w.name, false))));
+                let headless = headless_name(&w.name);
+                objects.push((2, Object::from(service(cx, w, &headless, true))));
+            }
+            Kind::Job => {}
+            _ if !w.ports.is_empty() => {
+                objects.push((2, Object::from(service(cx, w, &w.name, false))));
+            }
+            _ => {}
+        }
+    }
+    if want(Part::Replicas) {
+        if let Replicas::Auto(s) = &w.replicas
+            && !matches!(w.kind, Kind::Database | Kind::Job)
+        {
+            objects.push((3, Object::from(hpa(cx, w, s))));
+        }
+        if let Some(pdb) = pdb(cx, w) {
+            objects.push((3, Object::from(pdb)));
+        }
+    }
+    if want(Part::Mesh) {
+        objects.push((4, Object::from(network::workload_policy(cx, w))));
+        objects.extend(network::mesh_policies(cx, w).into_iter().map(|o| (4, o)));
+    }
+    if let (Some(backup), Some(dump)) = (&w.backup, &w.dump) {
+        if want(Part::Fixed) {
+            objects.extend(
+                backup_objects(cx, w, backup, dump)
+                    .into_iter()
+                    .map(|o| (5, o)),
+            );
+        }
+        if want(Part::Mesh) {
+            let policy = network::backup_policy(cx, &backup_name(&w.name));
+            objects.push((6, Object::from(policy)));
+        }
+    }
+    objects
 }
 
 /// Every container image the groups of a model's workloads run, as [`group`] writes
@@ -851,8 +892,8 @@ fn pdb(cx: &Cx, w: &Workload) -> Option<PodDisruptionBudget> {
 }
 
 /// A database's backups: a CronJob running the template's dump command with the backup
-/// volume at `/backup`, its own ServiceAccount and volume, and network access to the
-/// database alone.
+/// volume at `/backup`, its own ServiceAccount and volume. Its network access, to the
+/// database alone, is [`network::backup_policy`] (which reads the mesh).
 fn backup_objects(cx: &Cx, w: &Workload, b: &m::Backup, dump: &m::Dump) -> Vec<Object> {
     let name = backup_name(&w.name);
     let component = "backup";
@@ -954,7 +995,6 @@ fn backup_objects(cx: &Cx, w: &Workload, b: &m::Backup, dump: &m::Dump) -> Vec<O
         Object::from(service_account(cx, &name, component)),
         Object::from(claim),
         Object::from(cron),
-        Object::from(network::backup_policy(cx, &name)),
     ]
 }
 

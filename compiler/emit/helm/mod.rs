@@ -4,7 +4,8 @@
 //! `values-<env>.yaml` holding only what each environment changes.
 //!
 //! Templates are derived, not hand-written: the base model is lowered with a marker in
-//! the place of every value (`sample`), once for every mesh and replica regime; the
+//! the place of every value (`sample`), as it is in every mesh and replica regime (each
+//! part of a group once for every value of what it reads, [`crate::ir::Part`]); the
 //! markers show which fields come from which value, and what differs between the
 //! samples becomes a choice in the template (`tmpl`). Before anything is written, the
 //! templates are evaluated against every environment's values and must give exactly
@@ -25,8 +26,8 @@ use serde_json::{Map, Value, json};
 use super::{EmitError, HEADER, OutFile, yaml};
 use crate::check::Model;
 use crate::check::model::{JobRun, Rotation, SecretSource};
-use crate::ir::Origin;
 use crate::ir::labels as l;
+use crate::ir::{Origin, Parted};
 use sample::{Knob, MESHES, REGIMES, Sampler};
 use tmpl::{Cond, Ctx, Node, Printer, Samples};
 use tree::Tree;
@@ -50,8 +51,27 @@ struct Template {
 
 /// The chart for a program: its base model and every environment's.
 pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
+    files_by(base, envs, Sampling::ByPart)
+}
+
+/// How the chart lowers each group of objects for its samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Each part of the group once for every value of what it reads
+    /// ([`crate::ir::Part`]): what builds use.
+    ByPart,
+    /// The whole group in every sample, which the parts are held to in the tests.
+    Whole,
+}
+
+/// The chart, its groups lowered for the samples as `sampling` says.
+pub fn files_by(
+    base: &Model,
+    envs: &[&Model],
+    sampling: Sampling,
+) -> Result<Vec<OutFile>, EmitError> {
     let gathered = std::sync::Mutex::new(Vec::new());
-    put_in(base, envs, |files: Vec<OutFile>| {
+    make(base, envs, sampling, |files: Vec<OutFile>| {
         gathered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -74,6 +94,15 @@ pub fn files(base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
 pub fn put_in<E: From<EmitError> + Send>(
     base: &Model,
     envs: &[&Model],
+    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
+) -> Result<(), E> {
+    make(base, envs, Sampling::ByPart, put)
+}
+
+fn make<E: From<EmitError> + Send>(
+    base: &Model,
+    envs: &[&Model],
+    sampling: Sampling,
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
 ) -> Result<(), E> {
     let mut sampler = Sampler::new(base);
@@ -145,7 +174,7 @@ pub fn put_in<E: From<EmitError> + Send>(
     let runs = crate::par::runs(&sources, |start, run| {
         let mut out = Vec::new();
         for (i, src) in run.iter().enumerate() {
-            let templates = templates_of(*src, &cxs, &sampler, &owners, &extra)?;
+            let templates = templates_of(*src, &cxs, sampling, &sampler, &owners, &extra)?;
             let mut found = Vec::new();
             for (e, check) in checks.iter().enumerate() {
                 for (at, m) in check.mismatches(&templates, start + i, *src)? {
@@ -374,37 +403,113 @@ struct Additions<'a> {
     policy: &'a str,
 }
 
+/// A group of objects lowered for every sample.
+enum Lowered {
+    Whole(Vec<Option<crate::ir::Group>>),
+    /// The fixed part, the replicas part in every regime, the mesh part in every mesh.
+    ByPart {
+        fixed: Option<Parted>,
+        replicas: Vec<Option<Parted>>,
+        mesh: Vec<Option<Parted>>,
+    },
+}
+
+impl Lowered {
+    /// The group of `src` lowered in the samples' contexts (`cxs`, every regime of one
+    /// mesh after another).
+    fn new(src: crate::ir::Source, cxs: &[l::Cx], sampling: Sampling) -> Lowered {
+        use crate::ir::{Part, lower_part};
+        match sampling {
+            Sampling::Whole => Lowered::Whole(
+                cxs.iter()
+                    .map(|cx| crate::ir::lower_source(cx, src))
+                    .collect(),
+            ),
+            Sampling::ByPart => {
+                let part = |mesh: usize, regime: usize, part: Part| {
+                    let cx = cxs.get(mesh * REGIMES.len() + regime)?;
+                    lower_part(cx, src, part)
+                };
+                Lowered::ByPart {
+                    fixed: part(0, 0, Part::Fixed),
+                    replicas: (0..REGIMES.len())
+                        .map(|r| part(0, r, Part::Replicas))
+                        .collect(),
+                    mesh: (0..MESHES.len()).map(|m| part(m, 0, Part::Mesh)).collect(),
+                }
+            }
+        }
+    }
+
+    /// The group in sample `i` (of the mesh `i / REGIMES.len()` and the regime
+    /// `i % REGIMES.len()`): its file, its origin and its objects in order.
+    fn sample(&self, i: usize) -> Option<(&str, &Origin, Vec<&crate::ir::Object>)> {
+        match self {
+            Lowered::Whole(groups) => {
+                let g = groups.get(i)?.as_ref()?;
+                Some((&g.file, &g.origin, g.objects.iter().collect()))
+            }
+            Lowered::ByPart {
+                fixed,
+                replicas,
+                mesh,
+            } => {
+                let parts = [
+                    fixed.as_ref(),
+                    replicas.get(i % REGIMES.len())?.as_ref(),
+                    mesh.get(i / REGIMES.len())?.as_ref(),
+                ];
+                let first = parts.iter().flatten().next()?;
+                let mut objects: Vec<(u8, &crate::ir::Object)> = parts
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.objects.iter().map(|(at, o)| (*at, o)))
+                    .collect();
+                // Stable: the objects of one place keep their order.
+                objects.sort_by_key(|(at, _)| *at);
+                Some((
+                    &first.file,
+                    &first.origin,
+                    objects.into_iter().map(|(_, o)| o).collect(),
+                ))
+            }
+        }
+    }
+}
+
 /// The templates of one group of objects, from its lowering in every sample.
 fn templates_of(
     src: crate::ir::Source,
     cxs: &[l::Cx],
+    sampling: Sampling,
     sampler: &Sampler,
     owners: &HashMap<&str, Vec<String>>,
     extra: &Additions,
 ) -> Result<Vec<Template>, EmitError> {
-    let groups: Vec<Option<crate::ir::Group>> = cxs
-        .iter()
-        .map(|cx| crate::ir::lower_source(cx, src))
-        .collect();
+    let lowered = Lowered::new(src, cxs, sampling);
     let mut order: Vec<(String, String)> = Vec::new();
     // Per object: its distinct typed forms, each with the samples it stands for.
     let mut forms: HashMap<(String, String), Vec<(Samples, &crate::ir::Object)>> = HashMap::new();
     let mut owner: Option<&Vec<String>> = None;
-    for (i, g) in groups.iter().enumerate() {
-        let Some(g) = g else {
+    for i in 0..MESHES.len() * REGIMES.len() {
+        let Some((file, origin, objects)) = lowered.sample(i) else {
             continue;
         };
-        if let Origin::Decl(name) = &g.origin {
+        if let Origin::Decl(name) = origin {
             owner = owner.or_else(|| owners.get(name.as_str()));
         }
         let bit = tmpl::sample_bit(i / REGIMES.len(), i % REGIMES.len());
-        for o in &g.objects {
-            let id = (g.file.clone(), object_key(o));
+        for o in objects {
+            let id = (file.to_string(), object_key(o));
             let f = forms.entry(id.clone()).or_insert_with(|| {
                 order.push(id.clone());
                 Vec::new()
             });
-            match f.iter_mut().find(|(_, seen)| *seen == o) {
+            // A part lowered once stands for several samples: the same object.
+            match f
+                .iter_mut()
+                .find(|(_, seen)| std::ptr::eq(*seen, o) || *seen == o)
+            {
                 Some((mask, _)) => *mask |= bit,
                 None => f.push((bit, o)),
             }

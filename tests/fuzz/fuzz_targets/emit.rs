@@ -1,5 +1,5 @@
 //! Front end and every emitter on any program that checks clean: never a crash, and
-//! the same overlays however they are made.
+//! the same overlays and the same chart however they are made.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +20,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = sorchac::emit::raw::files(&sorchac::ir::lower(m)).expect("raw output");
     }
     let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
-    let _ = sorchac::emit::helm::files(&c.checked.base, &envs);
+    // The chart of groups lowered by part is the chart of whole groups.
+    let helm = |sampling| sorchac::emit::helm::files_by(&c.checked.base, &envs, sampling);
+    match (
+        helm(sorchac::emit::helm::Sampling::ByPart),
+        helm(sorchac::emit::helm::Sampling::Whole),
+    ) {
+        (Ok(a), Ok(b)) => assert!(a == b),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("the chart is made one way and not the other"),
+    }
     // The overlays made a declaration at a time are those of whole environments.
     let base = sorchac::ir::labels::Cx::new(&c.checked.base);
     let cxs = sorchac::ir::labels::Cx::each(&envs);
