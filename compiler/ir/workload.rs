@@ -214,18 +214,20 @@ pub fn escape_dollars(s: &str) -> String {
 
 /// The name of the variable that carries a secret or config key for interpolation.
 fn helper_var(kind: &str, name: &str, key: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    format!("SORCHA_{kind}_{}_{}", clean(name), clean(key))
+    let mut v = String::with_capacity(9 + kind.len() + name.len() + key.len());
+    for part in ["SORCHA", kind, name, key] {
+        if !v.is_empty() {
+            v.push('_');
+        }
+        v.extend(part.chars().map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        }));
+    }
+    v
 }
 
 fn secret_ref(secret: &str, key: &str) -> EnvVarSource {
@@ -291,7 +293,9 @@ pub fn env(cx: &Cx, vars: &[m::EnvVar], fixed: &[(&str, String)]) -> Vec<EnvVar>
                                     ..EnvVar::default()
                                 });
                             }
-                            value.push_str(&format!("$({h})"));
+                            value.push_str("$(");
+                            value.push_str(&h);
+                            value.push(')');
                         }
                         TextPart::Config { config, key } => {
                             let name = cx.m.name(*config);
@@ -303,7 +307,9 @@ pub fn env(cx: &Cx, vars: &[m::EnvVar], fixed: &[(&str, String)]) -> Vec<EnvVar>
                                     ..EnvVar::default()
                                 });
                             }
-                            value.push_str(&format!("$({h})"));
+                            value.push_str("$(");
+                            value.push_str(&h);
+                            value.push(')');
                         }
                     }
                 }

@@ -18,6 +18,7 @@ mod tree;
 pub mod values;
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -487,9 +488,9 @@ fn templates_of(
     extra: &Additions,
 ) -> Result<Vec<Template>, EmitError> {
     let lowered = Lowered::new(src, cxs, sampling);
-    let mut order: Vec<(String, String)> = Vec::new();
+    let mut order: Vec<(&str, String)> = Vec::new();
     // Per object: its distinct typed forms, each with the samples it stands for.
-    let mut forms: HashMap<(String, String), Vec<(Samples, &crate::ir::Object)>> = HashMap::new();
+    let mut forms: HashMap<(&str, String), Vec<(Samples, &crate::ir::Object)>> = HashMap::new();
     let mut owner: Option<&Vec<String>> = None;
     for i in 0..MESHES.len() * REGIMES.len() {
         let Some((file, origin, objects)) = lowered.sample(i) else {
@@ -500,11 +501,13 @@ fn templates_of(
         }
         let bit = tmpl::sample_bit(i / REGIMES.len(), i % REGIMES.len());
         for o in objects {
-            let id = (file.to_string(), object_key(o));
-            let f = forms.entry(id.clone()).or_insert_with(|| {
-                order.push(id.clone());
-                Vec::new()
-            });
+            let f = match forms.entry((file, object_key(o))) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    order.push(e.key().clone());
+                    e.insert(Vec::new())
+                }
+            };
             // A part lowered once stands for several samples: the same object.
             match f
                 .iter_mut()
@@ -547,7 +550,7 @@ fn templates_of(
         out.push(Template {
             namespace: id.1.starts_with("v1 Namespace "),
             key: id.1.clone(),
-            file: id.0,
+            file: id.0.to_string(),
             cond,
             node,
         });
@@ -740,7 +743,7 @@ impl<'m> EnvCheck<'m> {
 /// What an object is known by in the chart: `apiVersion kind name`.
 fn object_key(o: &crate::ir::Object) -> String {
     let (api, kind) = o.type_meta();
-    format!("{api} {kind} {}", o.name())
+    tmpl::key_of(api, kind, o.name())
 }
 
 /// The first difference of an environment's object and the chart's, in words.

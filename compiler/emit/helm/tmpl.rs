@@ -565,11 +565,10 @@ impl Ctx<'_> {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default()
         };
-        format!(
-            "{} {} {}",
-            text(&["apiVersion"]),
-            text(&["kind"]),
-            text(&["metadata", "name"])
+        key_of(
+            &text(&["apiVersion"]),
+            &text(&["kind"]),
+            &text(&["metadata", "name"]),
         )
     }
 
@@ -640,6 +639,18 @@ impl Ctx<'_> {
     }
 }
 
+/// An object's key among a chart's: `apiVersion kind name`.
+pub fn key_of(api: &str, kind: &str, name: &str) -> String {
+    let mut k = String::with_capacity(api.len() + kind.len() + name.len() + 2);
+    for (i, part) in [api, kind, name].into_iter().enumerate() {
+        if i > 0 {
+            k.push(' ');
+        }
+        k.push_str(part);
+    }
+    k
+}
+
 // ---- printing ---------------------------------------------------------------------
 
 /// Prints templates as Go template text.
@@ -697,10 +708,15 @@ impl Printer<'_> {
     }
 
     fn scalar_knob(&self, k: &Knob) -> String {
-        match k {
-            Knob::Value { int: true, .. } => format!("{{{{ {} }}}}", self.knob_expr(k)),
-            _ => format!("{{{{ {} | quote }}}}", self.knob_expr(k)),
-        }
+        let expr = self.knob_expr(k);
+        let mut action = String::with_capacity(expr.len() + 14);
+        action.push_str("{{ ");
+        action.push_str(&expr);
+        action.push_str(match k {
+            Knob::Value { int: true, .. } => " }}",
+            _ => " | quote }}",
+        });
+        action
     }
 
     fn text(&self, pieces: &[Piece]) -> String {
