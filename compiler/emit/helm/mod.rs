@@ -88,8 +88,8 @@ pub fn files_by(
 
 /// Like [`files`], handing the files to `put` as they are made (in no particular
 /// order): each group's template files once every environment comes out of them
-/// exactly, then the chart's other files, then the values and their schema, so that the
-/// chart's text is never held whole, nor with the trees its values are made from. When
+/// exactly, then the chart's other files with its values and their schema, so that the
+/// chart's text is never held whole, nor with what its templates are made from. When
 /// the chart cannot be made, what was handed on is not a chart: the caller discards
 /// it.
 pub fn put_in<E: From<EmitError> + Send>(
@@ -235,10 +235,10 @@ fn make<E: From<EmitError> + Send>(
     }
     // Each environment's values as its last check saw them.
     let checked = if per_env { rechecks } else { checks };
-    let values: Vec<Value> = checked.into_iter().map(|c| c.values).collect();
+    let values: Vec<&Value> = checked.iter().map(|c| &c.values).collect();
     // What made the templates is not needed for the chart's other files.
     drop(sampler);
-    write_chart(base, envs, values, per_env, &put)
+    put(chart_files(base, envs, &values, per_env)?)
 }
 
 /// A group of the chart that some environments have differently after its first check:
@@ -760,13 +760,15 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 
 // ---- the chart's files -----------------------------------------------------------
 
-fn write_chart<E: From<EmitError> + Send>(
+/// The chart's files other than its templates: Chart.yaml, the helpers, the notes, the
+/// values of the chart and of every environment (`env_values`, with an `environment`
+/// value when `per_env`), and their schema.
+fn chart_files(
     base: &Model,
     envs: &[&Model],
-    env_values: Vec<Value>,
+    env_values: &[&Value],
     per_env: bool,
-    put: &(impl Fn(Vec<OutFile>) -> Result<(), E> + Sync),
-) -> Result<(), E> {
+) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
     let chart = base.platform.name.as_str();
     let mut files = Vec::new();
@@ -826,11 +828,32 @@ fn write_chart<E: From<EmitError> + Send>(
         format!("{dir}/.helmignore"),
         "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
     ));
-    put(files)?;
 
-    // values
+    // The values files, then the schema: the values' trees are dropped before the
+    // schema is written.
     let leaves = values::leaves(base, per_env);
-    let base_values = values::tree(&leaves);
+    files.extend(values_files(base, envs, env_values, &leaves)?);
+    let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
+    let schema = values::schema(&leaves, &env_names);
+    let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+    files.push(text(format!("{dir}/values.schema.json"), printed));
+    Ok(files)
+}
+
+/// `values.yaml` and every environment's changes to it, `values-ENV.yaml`.
+fn values_files(
+    base: &Model,
+    envs: &[&Model],
+    env_values: &[&Value],
+    leaves: &[values::Leaf],
+) -> Result<Vec<OutFile>, EmitError> {
+    let dir = root(base);
+    let chart = base.platform.name.as_str();
+    let text = |path: String, body: String| OutFile {
+        path,
+        bytes: body.into_bytes(),
+    };
+    let base_values = values::tree(leaves);
     let docs: HashMap<Vec<String>, &str> = leaves
         .iter()
         .map(|l| (l.path.clone(), l.doc.as_str()))
@@ -849,9 +872,6 @@ fn write_chart<E: From<EmitError> + Send>(
                 .to_string(),
         );
     }
-    // The values files, then the schema: one after the other, so that the values' trees
-    // are dropped before the schema's is made (together they were most of the chart's
-    // peak memory).
     let mut out = format!(
         "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
     );
@@ -859,7 +879,7 @@ fn write_chart<E: From<EmitError> + Send>(
     let mut files = vec![text(format!("{dir}/values.yaml"), out)];
     for (env, env_values) in envs.iter().zip(env_values) {
         let changes =
-            values::changes(&base_values, &env_values).unwrap_or(Value::Object(Map::new()));
+            values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
         let mut out = format!(
             "{HEADER}\n# Environment `{}`: only what it changes of values.yaml.\n",
             env.env
@@ -871,13 +891,7 @@ fn write_chart<E: From<EmitError> + Send>(
         }
         files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
     }
-    put(files)?;
-    drop((base_values, docs, groups));
-    let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
-    let schema = values::schema(&leaves, &env_names);
-    let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-    drop(schema);
-    put(vec![text(format!("{dir}/values.schema.json"), printed)])
+    Ok(files)
 }
 
 /// A template file: its header, then its objects, each under its condition.

@@ -2,7 +2,8 @@
 //! (path, value, type, what it does) gives `values.yaml` with its comments, the JSON
 //! Schema, and each environment's `values-<env>.yaml` (only what it changes).
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::check::Model;
@@ -389,45 +390,126 @@ pub fn changes(a: &Value, b: &Value) -> Option<Value> {
     }
 }
 
-/// A JSON Schema (draft 7) of the values: every key typed, no unknown keys.
-pub fn schema(leaves: &[Leaf], envs: &[&str]) -> Value {
-    let mut root = json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {},
-        "required": [],
-    });
+/// A JSON Schema (draft 7) of the values: every key typed, no unknown keys. It is
+/// serialised as it is written: the leaves are arranged by path, and each leaf's own
+/// schema is made when it is written, so that no tree of JSON values is held for it.
+pub struct Schema<'a> {
+    root: Properties<'a>,
+    envs: &'a [&'a str],
+}
+
+/// The properties of an object of the values, in the order they were first given, and
+/// which of them are required.
+#[derive(Default)]
+struct Properties<'a> {
+    props: Vec<(&'a str, Prop<'a>)>,
+    at: HashMap<&'a str, usize>,
+    required: Vec<&'a str>,
+}
+
+enum Prop<'a> {
+    Leaf(&'a Leaf),
+    Object(Properties<'a>),
+}
+
+/// The schema of the values `leaves` (`envs`: the environments' names).
+pub fn schema<'a>(leaves: &'a [Leaf], envs: &'a [&'a str]) -> Schema<'a> {
+    let mut root = Properties::default();
     // The paths already listed as required where they sit (a list of a thousand
     // services is not searched for each of their values).
     let mut required: HashSet<&[String]> = HashSet::new();
     for l in leaves {
         let mut cur = &mut root;
         for (i, k) in l.path.iter().enumerate() {
-            if l.ty != Ty::Secret
-                && let Some(req) = cur.get_mut("required").and_then(Value::as_array_mut)
-                && required.insert(&l.path[..=i])
-            {
-                req.push(json!(k));
+            if l.ty != Ty::Secret && required.insert(&l.path[..=i]) {
+                cur.required.push(k);
             }
-            let Some(props) = cur.get_mut("properties").and_then(Value::as_object_mut) else {
-                break;
-            };
             if i + 1 == l.path.len() {
-                props.insert(k.clone(), leaf_schema(l, envs));
+                cur.set(k, Prop::Leaf(l));
                 break;
             }
-            cur = props.entry(k.clone()).or_insert_with(|| {
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {},
-                    "required": [],
-                })
-            });
+            let at = match cur.at.get(k.as_str()) {
+                Some(at) => *at,
+                None => {
+                    cur.set(k, Prop::Object(Properties::default()));
+                    cur.props.len() - 1
+                }
+            };
+            // A leaf has no properties of its own.
+            match cur.props.get_mut(at) {
+                Some((_, Prop::Object(o))) => cur = o,
+                _ => break,
+            }
         }
     }
-    root
+    Schema { root, envs }
+}
+
+impl<'a> Properties<'a> {
+    /// Sets the property `k`: in the place of the one it had, or last.
+    fn set(&mut self, k: &'a str, p: Prop<'a>) {
+        match self.at.get(k) {
+            Some(&at) => {
+                if let Some(slot) = self.props.get_mut(at) {
+                    slot.1 = p;
+                }
+            }
+            None => {
+                self.at.insert(k, self.props.len());
+                self.props.push((k, p));
+            }
+        }
+    }
+
+    /// An object's schema, the root's with the meta-schema first.
+    fn serialize_with<S: Serializer>(
+        &self,
+        s: S,
+        envs: &[&str],
+        root: bool,
+    ) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if root {
+            m.serialize_entry("$schema", "http://json-schema.org/draft-07/schema#")?;
+        }
+        m.serialize_entry("type", "object")?;
+        m.serialize_entry("additionalProperties", &false)?;
+        m.serialize_entry("properties", &PropsOf(self, envs))?;
+        m.serialize_entry("required", &self.required)?;
+        m.end()
+    }
+}
+
+/// The `properties` map of an object's schema.
+struct PropsOf<'p, 'a>(&'p Properties<'a>, &'p [&'p str]);
+
+impl Serialize for PropsOf<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PropsOf(p, envs) = self;
+        let mut m = s.serialize_map(Some(p.props.len()))?;
+        for (k, prop) in &p.props {
+            match prop {
+                Prop::Leaf(l) => m.serialize_entry(k, &leaf_schema(l, envs))?,
+                Prop::Object(o) => m.serialize_entry(k, &ObjectOf(o, envs))?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// The schema of an object below the root.
+struct ObjectOf<'p, 'a>(&'p Properties<'a>, &'p [&'p str]);
+
+impl Serialize for ObjectOf<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with(s, self.1, false)
+    }
+}
+
+impl Serialize for Schema<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.root.serialize_with(s, self.envs, true)
+    }
 }
 
 fn leaf_schema(l: &Leaf, envs: &[&str]) -> Value {
