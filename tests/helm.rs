@@ -235,12 +235,7 @@ fn a_group_lowered_by_part_gives_the_chart_of_whole_groups() {
     // The chart lowers each part of a group only for the settings that part reads
     // (`ir::Part`); that must give exactly the chart of every group lowered whole in
     // every sample, for every program of the suite and a synthetic one.
-    let mut programs: Vec<sorchac::Compilation> = common::programs()
-        .iter()
-        .map(|p| common::compile_path(p))
-        .collect();
-    programs.push(common::compile_text(&sorchac::synth::platform(80)));
-    for c in &programs {
+    for c in &common::compiled_programs() {
         let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
         let by_part = helm::files_by(&c.checked.base, &envs, helm::Sampling::ByPart).unwrap();
         let whole = helm::files_by(&c.checked.base, &envs, helm::Sampling::Whole).unwrap();

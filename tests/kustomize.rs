@@ -163,12 +163,7 @@ fn declaration_by_declaration_gives_the_tree_of_whole_environments() {
     // The tree is made one declaration at a time, its image tags planned from the
     // models; it must be the tree made from every environment lowered whole, and the
     // plan must hold for every program (or the build would quietly take the slow way).
-    let mut programs: Vec<sorchac::Compilation> = common::programs()
-        .iter()
-        .map(|p| common::compile_path(p))
-        .collect();
-    programs.push(common::compile_text(&sorchac::synth::platform(80)));
-    for c in &programs {
+    for c in &common::compiled_programs() {
         let base = sorchac::ir::labels::Cx::new(&c.checked.base);
         let envs = sorchac::ir::labels::Cx::each(&c.checked.envs);
         let whole = kustomize::whole(&base, &envs).unwrap();

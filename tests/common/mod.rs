@@ -32,6 +32,14 @@ pub fn programs() -> Vec<String> {
     programs
 }
 
+/// Every program of [`programs`] compiled, then an 80-service synthetic one: what the
+/// tests that hold one way of making an output to another run on.
+pub fn compiled_programs() -> Vec<Compilation> {
+    let mut compiled: Vec<Compilation> = programs().iter().map(|p| compile_path(p)).collect();
+    compiled.push(compile_text(&sorchac::synth::platform(80)));
+    compiled
+}
+
 /// Runs the `sorchac` binary without colour.
 pub fn sorchac(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
