@@ -222,26 +222,30 @@ fn carry_over(root: &Path, staging: &Path, subtree: &str, keep: &[String]) -> io
     Ok(())
 }
 
-/// Removes a directory tree, the entries of its top directory on all cores.
+/// Removes a directory tree: its files on all cores, then its directories, deepest
+/// first. (A symbolic link is removed, never followed.)
 fn remove_tree(dir: &Path) -> io::Result<()> {
-    let entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
-        .map(|e| {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while let Some(d) = dirs.get(i) {
+        for e in std::fs::read_dir(d)? {
             let e = e?;
-            Ok((e.path(), e.file_type()?.is_dir()))
-        })
-        .collect::<io::Result<_>>()?;
-    crate::par::runs(&entries, |_, run| {
-        run.iter().try_for_each(|(path, is_dir)| {
-            if *is_dir {
-                std::fs::remove_dir_all(path)
+            if e.file_type()?.is_dir() {
+                dirs.push(e.path());
             } else {
-                std::fs::remove_file(path)
+                files.push(e.path());
             }
-        })
+        }
+        i += 1;
+    }
+    crate::par::runs(&files, |_, run| {
+        run.iter().try_for_each(std::fs::remove_file)
     })
     .into_iter()
     .collect::<io::Result<()>>()?;
-    std::fs::remove_dir(dir)
+    // Every directory comes after its parent.
+    dirs.iter().rev().try_for_each(std::fs::remove_dir)
 }
 
 fn swap(staging: &Path, target: &Path, parent: &Path, leaf: &str, stamp: &str) -> io::Result<()> {
@@ -359,6 +363,36 @@ mod tests {
         assert!(!root.join("raw/c.yaml").exists());
         assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn the_replaced_tree_is_removed_whole_and_links_in_it_are_not_followed() {
+        let root = fresh("replaced");
+        // Enough files to be removed on several threads, in nested directories.
+        let old: Vec<OutFile> = (0..300)
+            .map(|i| file(&format!("raw/env{}/sub{}/{i}.yaml", i % 3, i % 7), "old\n"))
+            .collect();
+        replace(&root, &old).unwrap();
+        // A link in the old tree to a directory outside it: the link goes, the directory
+        // and its file stay.
+        let outside = fresh("replaced-outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "keep\n").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, root.join("raw/env0/link")).unwrap();
+        replace(&root, &[file("raw/new.yaml", "new\n")]).unwrap();
+        assert_eq!(
+            entries(&root),
+            vec!["raw"],
+            "nothing of the old tree is left"
+        );
+        assert_eq!(entries(&root.join("raw")), vec!["new.yaml"]);
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep.txt")).unwrap(),
+            "keep\n"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+        let _ = std::fs::remove_dir_all(&outside);
     }
 
     #[test]
