@@ -250,7 +250,6 @@ pub fn run(o: &Options) -> u8 {
     EXIT_OK
 }
 
-/// Why making or writing a tree's files failed.
 /// Reports that the tree at `tree` under `out` cannot be written; the exit code.
 fn cannot_write(out: &str, tree: &str, e: std::io::Error) -> u8 {
     eprintln!("error: cannot write `{out}/{tree}`: {e}");
@@ -285,6 +284,7 @@ fn put_tree<R>(
     }
 }
 
+/// Why making or writing a tree's files failed.
 enum Failed {
     Emit(emit::EmitError),
     Write(std::io::Error),

@@ -164,10 +164,7 @@ fn make<E: From<EmitError> + Send>(
         claimed.claim(&files)?;
         put(files
             .into_iter()
-            .map(|(file, body)| OutFile {
-                path: format!("{dir}/templates/{file}"),
-                bytes: body.into_bytes(),
-            })
+            .map(|(file, body)| text_file(format!("{dir}/templates/{file}"), body))
             .collect())
     };
     let checks: Vec<EnvCheck> = crate::par::each(envs, |e| EnvCheck::new(e, false));
@@ -415,9 +412,15 @@ enum Lowered {
     },
 }
 
+/// Where the sample of a mesh and a regime (their indices in [`MESHES`] and
+/// [`REGIMES`]) is among the samples: every regime of one mesh after another.
+fn sample_at(mesh: usize, regime: usize) -> usize {
+    mesh * REGIMES.len() + regime
+}
+
 impl Lowered {
-    /// The group of `src` lowered in the samples' contexts (`cxs`, every regime of one
-    /// mesh after another).
+    /// The group of `src` lowered in the samples' contexts (`cxs`, in [`sample_at`]
+    /// order).
     fn new(src: crate::ir::Source, cxs: &[l::Cx], sampling: Sampling) -> Lowered {
         use crate::ir::{Part, lower_part};
         match sampling {
@@ -428,8 +431,7 @@ impl Lowered {
             ),
             Sampling::ByPart => {
                 let part = |mesh: usize, regime: usize, part: Part| {
-                    let cx = cxs.get(mesh * REGIMES.len() + regime)?;
-                    lower_part(cx, src, part)
+                    lower_part(cxs.get(sample_at(mesh, regime))?, src, part)
                 };
                 Lowered::ByPart {
                     fixed: part(0, 0, Part::Fixed),
@@ -442,23 +444,27 @@ impl Lowered {
         }
     }
 
-    /// The group in sample `i` (of the mesh `i / REGIMES.len()` and the regime
-    /// `i % REGIMES.len()`): its file, its origin and its objects in order.
-    fn sample(&self, i: usize) -> Option<(&str, &Origin, Vec<&crate::ir::Object>)> {
+    /// The group in the sample of a mesh and a regime: its file, its origin and its
+    /// objects in order.
+    fn sample(
+        &self,
+        mesh: usize,
+        regime: usize,
+    ) -> Option<(&str, &Origin, Vec<&crate::ir::Object>)> {
         match self {
             Lowered::Whole(groups) => {
-                let g = groups.get(i)?.as_ref()?;
+                let g = groups.get(sample_at(mesh, regime))?.as_ref()?;
                 Some((&g.file, &g.origin, g.objects.iter().collect()))
             }
             Lowered::ByPart {
                 fixed,
                 replicas,
-                mesh,
+                mesh: meshes,
             } => {
                 let parts = [
                     fixed.as_ref(),
-                    replicas.get(i % REGIMES.len())?.as_ref(),
-                    mesh.get(i / REGIMES.len())?.as_ref(),
+                    replicas.get(regime)?.as_ref(),
+                    meshes.get(mesh)?.as_ref(),
                 ];
                 let first = parts.iter().flatten().next()?;
                 let mut objects: Vec<(u8, &crate::ir::Object)> = parts
@@ -492,14 +498,15 @@ fn templates_of(
     // Per object: its distinct typed forms, each with the samples it stands for.
     let mut forms: HashMap<(&str, String), Vec<(Samples, &crate::ir::Object)>> = HashMap::new();
     let mut owner: Option<&Vec<String>> = None;
-    for i in 0..MESHES.len() * REGIMES.len() {
-        let Some((file, origin, objects)) = lowered.sample(i) else {
+    let samples = (0..MESHES.len()).flat_map(|m| (0..REGIMES.len()).map(move |r| (m, r)));
+    for (mesh, regime) in samples {
+        let Some((file, origin, objects)) = lowered.sample(mesh, regime) else {
             continue;
         };
         if let Origin::Decl(name) = origin {
             owner = owner.or_else(|| owners.get(name.as_str()));
         }
-        let bit = tmpl::sample_bit(i / REGIMES.len(), i % REGIMES.len());
+        let bit = tmpl::sample_bit(mesh, regime);
         for o in objects {
             let f = match forms.entry((file, object_key(o))) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -760,6 +767,14 @@ fn first_difference(env: &Value, chart: &Value) -> Option<String> {
 
 // ---- the chart's files -----------------------------------------------------------
 
+/// A file of the chart from its text.
+fn text_file(path: String, body: String) -> OutFile {
+    OutFile {
+        path,
+        bytes: body.into_bytes(),
+    }
+}
+
 /// The chart's files other than its templates: Chart.yaml, the helpers, the notes, the
 /// values of the chart and of every environment (`env_values`, with an `environment`
 /// value when `per_env`), and their schema.
@@ -772,10 +787,6 @@ fn chart_files(
     let dir = root(base);
     let chart = base.platform.name.as_str();
     let mut files = Vec::new();
-    let text = |path: String, body: String| OutFile {
-        path,
-        bytes: body.into_bytes(),
-    };
 
     // Chart.yaml
     let version = base
@@ -807,24 +818,24 @@ fn chart_files(
         "kubeVersion".into(),
         json!(format!(">= {major}.{minor}.0-0")),
     );
-    files.push(text(
+    files.push(text_file(
         format!("{dir}/Chart.yaml"),
         format!("{HEADER}\n{}", yaml_text(&Value::Object(chart_yaml))?),
     ));
 
     // The chart's other files go before the values are made.
-    files.push(text(
+    files.push(text_file(
         format!("{dir}/templates/_helpers.tpl"),
         helpers(chart),
     ));
     if let Some(secrets) = secrets_template(base, chart) {
-        files.push(text(
+        files.push(text_file(
             format!("{dir}/templates/deploy-secrets.yaml"),
             secrets,
         ));
     }
-    files.push(text(format!("{dir}/templates/NOTES.txt"), notes(base)));
-    files.push(text(
+    files.push(text_file(format!("{dir}/templates/NOTES.txt"), notes(base)));
+    files.push(text_file(
         format!("{dir}/.helmignore"),
         "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
     ));
@@ -836,7 +847,7 @@ fn chart_files(
     let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
     let schema = values::schema(&leaves, &env_names);
     let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-    files.push(text(format!("{dir}/values.schema.json"), printed));
+    files.push(text_file(format!("{dir}/values.schema.json"), printed));
     Ok(files)
 }
 
@@ -849,10 +860,6 @@ fn values_files(
 ) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
     let chart = base.platform.name.as_str();
-    let text = |path: String, body: String| OutFile {
-        path,
-        bytes: body.into_bytes(),
-    };
     let base_values = values::tree(leaves);
     let docs: HashMap<Vec<String>, &str> = leaves
         .iter()
@@ -876,7 +883,7 @@ fn values_files(
         "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
     );
     write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
-    let mut files = vec![text(format!("{dir}/values.yaml"), out)];
+    let mut files = vec![text_file(format!("{dir}/values.yaml"), out)];
     for (env, env_values) in envs.iter().zip(env_values) {
         let changes =
             values::changes(&base_values, env_values).unwrap_or(Value::Object(Map::new()));
@@ -889,7 +896,7 @@ fn values_files(
         } else {
             write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
         }
-        files.push(text(format!("{dir}/values-{}.yaml", env.env), out));
+        files.push(text_file(format!("{dir}/values-{}.yaml", env.env), out));
     }
     Ok(files)
 }
