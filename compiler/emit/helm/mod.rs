@@ -861,19 +861,24 @@ fn values_files(
     let dir = root(base);
     let chart = base.platform.name.as_str();
     let base_values = values::tree(leaves);
-    let docs: HashMap<Vec<String>, &str> = leaves
+    let docs: HashMap<Vec<&str>, &str> = leaves
         .iter()
-        .map(|l| (l.path.clone(), l.doc.as_str()))
+        .map(|l| (l.path.iter().map(String::as_str).collect(), l.doc.as_str()))
         .collect();
-    let mut groups: HashMap<Vec<String>, String> = HashMap::new();
-    for w in &base.workloads {
+    let paths: Vec<Vec<String>> = base
+        .workloads
+        .iter()
+        .map(|w| values::workload_path(w))
+        .collect();
+    let mut groups: HashMap<Vec<&str>, String> = HashMap::new();
+    for (w, path) in base.workloads.iter().zip(&paths) {
         let doc = w
             .doc
             .as_deref()
             .and_then(|d| d.lines().next())
             .unwrap_or("");
         groups.insert(
-            values::workload_path(w),
+            path.iter().map(String::as_str).collect(),
             format!("The {} `{}`. {doc}", w.kind.as_str(), w.name)
                 .trim_end()
                 .to_string(),
@@ -882,7 +887,7 @@ fn values_files(
     let mut out = format!(
         "{HEADER}\n# Values of the {chart} chart. Each environment's file (values-ENV.yaml) holds only\n# what that environment changes; install with `-f values-ENV.yaml` and the secrets.\n"
     );
-    write_values(&base_values, &[], 0, &docs, &groups, &mut out)?;
+    write_values(&base_values, &mut Vec::new(), 0, &docs, &groups, &mut out)?;
     let mut files = vec![text_file(format!("{dir}/values.yaml"), out)];
     for (env, env_values) in envs.iter().zip(env_values) {
         let changes =
@@ -894,7 +899,14 @@ fn values_files(
         if changes.as_object().is_some_and(Map::is_empty) {
             out.push_str("{}\n");
         } else {
-            write_values(&changes, &[], 0, &docs, &HashMap::new(), &mut out)?;
+            write_values(
+                &changes,
+                &mut Vec::new(),
+                0,
+                &docs,
+                &HashMap::new(),
+                &mut out,
+            )?;
         }
         files.push(text_file(format!("{dir}/values-{}.yaml", env.env), out));
     }
@@ -961,20 +973,21 @@ fn is_semver(v: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn yaml_text(v: &Value) -> Result<String, EmitError> {
+fn yaml_text<T: serde::Serialize>(v: &T) -> Result<String, EmitError> {
     yaml::to_yaml(v).map_err(|reason| EmitError::Yaml {
         object: "chart".into(),
         reason,
     })
 }
 
-/// Values as YAML, each with the comment that says what it does.
-fn write_values(
-    v: &Value,
-    path: &[String],
+/// Values as YAML, each with the comment that says what it does. `path` is where `v`
+/// sits (its keys are pushed and popped as the walk goes).
+fn write_values<'v>(
+    v: &'v Value,
+    path: &mut Vec<&'v str>,
     ind: usize,
-    docs: &HashMap<Vec<String>, &str>,
-    groups: &HashMap<Vec<String>, String>,
+    docs: &HashMap<Vec<&str>, &str>,
+    groups: &HashMap<Vec<&str>, String>,
     out: &mut String,
 ) -> Result<(), EmitError> {
     let Value::Object(m) = v else {
@@ -982,37 +995,50 @@ fn write_values(
     };
     let pad = " ".repeat(ind);
     for (k, child) in m {
-        let mut p = path.to_vec();
-        p.push(k.clone());
-        if let Some(doc) = docs
-            .get(&p)
-            .copied()
-            .or_else(|| groups.get(&p).map(String::as_str))
-        {
-            if ind == 0 || groups.contains_key(&p) {
+        path.push(k);
+        let doc = docs.get(path.as_slice()).copied();
+        let group = groups.get(path.as_slice());
+        if let Some(doc) = doc.or(group.map(String::as_str)) {
+            if ind == 0 || group.is_some() {
                 out.push('\n');
             }
             for line in doc.lines() {
-                out.push_str(&format!("{pad}# {line}\n"));
+                out.push_str(&pad);
+                out.push_str("# ");
+                out.push_str(line);
+                out.push('\n');
             }
         }
         match child {
-            Value::Object(c) if !c.is_empty() && !docs.contains_key(&p) => {
-                out.push_str(&format!("{pad}{k}:\n"));
-                write_values(child, &p, ind + 2, docs, groups, out)?;
+            Value::Object(c) if !c.is_empty() && doc.is_none() => {
+                out.push_str(&pad);
+                out.push_str(k);
+                out.push_str(":\n");
+                write_values(child, path, ind + 2, docs, groups, out)?;
             }
             _ => {
-                let mut one = Map::new();
-                one.insert(k.clone(), child.clone());
-                for line in yaml_text(&Value::Object(one))?.lines() {
+                for line in yaml_text(&Entry1(k, child))?.lines() {
                     out.push_str(&pad);
                     out.push_str(line);
                     out.push('\n');
                 }
             }
         }
+        path.pop();
     }
     Ok(())
+}
+
+/// A map of one entry, as YAML writes a value under its key.
+struct Entry1<'a>(&'a str, &'a Value);
+
+impl serde::Serialize for Entry1<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, self.1)?;
+        m.end()
+    }
 }
 
 fn helpers(chart: &str) -> String {

@@ -489,7 +489,7 @@ impl Serialize for PropsOf<'_, '_> {
         let mut m = s.serialize_map(Some(p.props.len()))?;
         for (k, prop) in &p.props {
             match prop {
-                Prop::Leaf(l) => m.serialize_entry(k, &leaf_schema(l, envs))?,
+                Prop::Leaf(l) => m.serialize_entry(k, &LeafSchema(l, envs))?,
                 Prop::Object(o) => m.serialize_entry(k, &ObjectOf(o, envs))?,
             }
         }
@@ -512,33 +512,56 @@ impl Serialize for Schema<'_> {
     }
 }
 
-fn leaf_schema(l: &Leaf, envs: &[&str]) -> Value {
-    let mut s = match l.ty {
-        Ty::Int(min) => json!({"type": "integer", "minimum": min}),
-        Ty::IntIn(min, max) => json!({"type": "integer", "minimum": min, "maximum": max}),
-        Ty::BoolConst(b) => json!({"type": "boolean", "const": b}),
-        Ty::Str => json!({"type": "string", "minLength": 1}),
-        Ty::Quantity => json!({
-            "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
-        }),
-        Ty::Bool => json!({"type": "boolean"}),
-        Ty::Mesh => json!({"type": "string", "enum": ["none", "linkerd", "istio"]}),
-        Ty::Strings => json!({
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-        }),
-        Ty::Secret => json!({"type": "string"}),
-        Ty::Environment => {
-            let mut names: Vec<&str> = vec![""];
-            names.extend(envs);
-            json!({"type": "string", "enum": names})
+/// The schema of one value, written as it is serialised.
+struct LeafSchema<'p>(&'p Leaf, &'p [&'p str]);
+
+impl Serialize for LeafSchema<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const QUANTITY: &str = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+        let LeafSchema(l, envs) = self;
+        let mut m = s.serialize_map(None)?;
+        match l.ty {
+            Ty::Int(min) => {
+                m.serialize_entry("type", "integer")?;
+                m.serialize_entry("minimum", &min)?;
+            }
+            Ty::IntIn(min, max) => {
+                m.serialize_entry("type", "integer")?;
+                m.serialize_entry("minimum", &min)?;
+                m.serialize_entry("maximum", &max)?;
+            }
+            Ty::BoolConst(b) => {
+                m.serialize_entry("type", "boolean")?;
+                m.serialize_entry("const", &b)?;
+            }
+            Ty::Str => {
+                m.serialize_entry("type", "string")?;
+                m.serialize_entry("minLength", &1)?;
+            }
+            Ty::Quantity => {
+                m.serialize_entry("type", "string")?;
+                m.serialize_entry("pattern", QUANTITY)?;
+            }
+            Ty::Bool => m.serialize_entry("type", "boolean")?,
+            Ty::Mesh => {
+                m.serialize_entry("type", "string")?;
+                m.serialize_entry("enum", &["none", "linkerd", "istio"])?;
+            }
+            Ty::Strings => {
+                m.serialize_entry("type", "object")?;
+                m.serialize_entry("additionalProperties", &json!({"type": "string"}))?;
+            }
+            Ty::Secret => m.serialize_entry("type", "string")?,
+            Ty::Environment => {
+                let mut names: Vec<&str> = vec![""];
+                names.extend(envs.iter());
+                m.serialize_entry("type", "string")?;
+                m.serialize_entry("enum", &names)?;
+            }
         }
-    };
-    if let Some(m) = s.as_object_mut() {
-        m.insert("description".into(), json!(l.doc));
+        m.serialize_entry("description", &l.doc)?;
+        m.end()
     }
-    s
 }
 
 #[cfg(test)]
