@@ -116,12 +116,11 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     };
-    let raw = matches!(o.target, Target::Raw | Target::All);
     let raw_tree = match o.env {
         Some(env) => format!("raw/{env}"),
         None => "raw".to_string(),
     };
-    let mut objects = 0;
+    let raw = matches!(o.target, Target::Raw | Target::All);
     let kustomize = matches!(o.target, Target::Kustomize | Target::All);
     // Every environment's lowering context (its call graph) is made first, on all
     // cores, for the raw output and the overlays both.
@@ -130,59 +129,26 @@ pub fn run(o: &Options) -> u8 {
     } else {
         Vec::new()
     };
-    // Nothing of the raw output needs an environment's objects together: each run of
-    // sources is lowered and printed in every environment, so that an object the
-    // environments share is printed once, and dropped.
-    if raw {
-        // Each run of groups goes to disk from the thread that printed it.
-        match put_tree(
-            &mut sink,
-            o.out,
-            &raw_tree,
-            |w| emit::raw::put_in(&cxs, |files| w.write(&files).map_err(Failed::Write)),
-            || emit::raw::files_in(&cxs),
-        ) {
-            Ok(n) => objects += n,
-            Err(code) => return code,
+    let work = Work {
+        raw: raw.then_some(raw_tree.as_str()),
+        kustomize,
+        helm: matches!(o.target, Target::Helm | Target::All),
+        cxs: &cxs,
+        base: &checked.base,
+        models: &models,
+    };
+    let made = match &mut sink {
+        Sink::Stage(staged) => work.stage(staged),
+        Sink::Keep(kept) => work.whole(kept),
+    };
+    let objects = match made {
+        Ok(objects) => objects,
+        Err((_, Failed::Emit(e))) => {
+            eprintln!("error: {e}");
+            return EXIT_ERRORS;
         }
-    }
-    // The overlays are made a declaration at a time too, in the base and in every
-    // environment at once.
-    if kustomize {
-        let base = crate::ir::labels::Cx::new(&checked.base);
-        let tree = match emit::kustomize::tree(&base, &cxs) {
-            Ok(tree) => tree,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_ERRORS;
-            }
-        };
-        let path = emit::kustomize::ROOT.to_string();
-        if let Err(e) = sink
-            .put(&path, tree.files)
-            .and_then(|()| sink.keep(&path, tree.keep))
-        {
-            return cannot_write(o.out, &path, e);
-        }
-    }
-    // The chart's files go to disk as they are made: each group's as soon as every
-    // environment comes out of it exactly, then the rest.
-    if matches!(o.target, Target::Helm | Target::All) {
-        let path = emit::helm::root(&checked.base);
-        if let Err(code) = put_tree(
-            &mut sink,
-            o.out,
-            &path,
-            |w| {
-                emit::helm::put_in(&checked.base, &models, |files| {
-                    w.write(&files).map_err(Failed::Write)
-                })
-            },
-            || emit::helm::files(&checked.base, &models).map(|files| (files, ())),
-        ) {
-            return code;
-        }
-    }
+        Err((tree, Failed::Write(e))) => return cannot_write(o.out, &tree, e),
+    };
     let sizes = sink.sizes();
     match sink {
         Sink::Keep(kept) => {
@@ -256,31 +222,136 @@ fn cannot_write(out: &str, tree: &str, e: std::io::Error) -> u8 {
     EXIT_USAGE
 }
 
-/// Puts one tree of the output in the sink as its files are made: to its staging
-/// directory from the threads that make them (`stream`), or, with `--check`, made whole
-/// (`whole`) to be compared. What the making gives back, or, once the failure is
-/// reported, the exit code.
-fn put_tree<R>(
-    sink: &mut Sink,
-    out: &str,
-    tree: &str,
-    stream: impl FnOnce(&write::TreeWriter) -> Result<R, Failed>,
-    whole: impl FnOnce() -> Result<(Vec<OutFile>, R), emit::EmitError>,
-) -> Result<R, u8> {
-    let written = match sink {
-        Sink::Stage(s) => s.write_with(tree, stream),
-        Sink::Keep(_) => Ok(whole().map_err(Failed::Emit).and_then(|(files, r)| {
-            sink.put(tree, files).map_err(Failed::Write)?;
-            Ok(r)
-        })),
-    };
-    match written {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(Failed::Emit(e))) => {
-            eprintln!("error: {e}");
-            Err(EXIT_ERRORS)
+/// What a build makes, and what from.
+struct Work<'a> {
+    /// The raw output's tree, when it is made.
+    raw: Option<&'a str>,
+    kustomize: bool,
+    helm: bool,
+    /// Every environment's lowering context (for the raw output and the overlays).
+    cxs: &'a [crate::ir::labels::Cx<'a>],
+    base: &'a crate::check::Model,
+    models: &'a [&'a crate::check::Model],
+}
+
+/// Why a tree of the output was not made: the tree, and what failed.
+type TreeFailed = (String, Failed);
+
+/// A failure of the tree at `tree`.
+fn in_tree(tree: &str) -> impl Fn(Failed) -> TreeFailed + '_ {
+    move |f| (tree.to_string(), f)
+}
+
+impl Work<'_> {
+    /// Writes every tree to its staging directory as its files are made; the number of
+    /// raw objects. The chart's templates are made first, on all cores; what is left of
+    /// the chart (its values and their schema, on one core) is then made beside the raw
+    /// output, which takes the other core; the overlays come last.
+    fn stage(&self, staged: &mut write::Staged) -> Result<usize, TreeFailed> {
+        let chart = emit::helm::root(self.base);
+        let trees = [
+            self.raw,
+            self.kustomize.then_some(emit::kustomize::ROOT),
+            self.helm.then_some(chart.as_str()),
+        ];
+        // Trees are listed, when the build is done, in the order they are begun.
+        for tree in trees.into_iter().flatten() {
+            staged
+                .begin(tree)
+                .map_err(|e| (tree.to_string(), Failed::Write(e)))?;
         }
-        Ok(Err(Failed::Write(e))) | Err(e) => Err(cannot_write(out, tree, e)),
+        let staged = &*staged;
+        let writer = |tree: &str| {
+            staged.writer(tree).ok_or_else(|| {
+                let e = std::io::Error::other("the tree was not begun");
+                (tree.to_string(), Failed::Write(e))
+            })
+        };
+        // The chart's templates, on all cores.
+        let chart_writer = self.helm.then(|| writer(&chart)).transpose()?;
+        let templates = chart_writer.as_ref().map(|w| {
+            let made = emit::helm::put_templates(self.base, self.models, |files| {
+                w.write(&files).map_err(Failed::Write)
+            });
+            (made.map_err(in_tree(&chart)), w)
+        });
+        let raw_output = || match self.raw {
+            Some(tree) => writer(tree).and_then(|w| {
+                emit::raw::put_in(self.cxs, |files| w.write(&files).map_err(Failed::Write))
+                    .map_err(in_tree(tree))
+            }),
+            None => Ok(0),
+        };
+        let tail = |rest: emit::helm::Rest, w: &write::TreeWriter| {
+            rest.files(self.base, self.models)
+                .map_err(Failed::Emit)
+                .and_then(|files| w.write(&files).map_err(Failed::Write))
+                .map_err(in_tree(&chart))
+        };
+        // What is left of the chart is made on this thread, which the templates' memory
+        // went back to, and the raw output beside it (which goes to disk as it is made,
+        // and so holds little); the overlays, which are held whole, after them.
+        let (raw, rest) = match templates {
+            Some((Ok(rest), w)) if self.raw.is_some() => std::thread::scope(|scope| {
+                let raw = scope.spawn(raw_output);
+                let rest = tail(rest, w);
+                let raw = raw.join().unwrap_or_else(|_| {
+                    let e = std::io::Error::other("the output was not made");
+                    Err(in_tree(self.raw.unwrap_or_default())(Failed::Write(e)))
+                });
+                (raw, rest)
+            }),
+            Some((Ok(rest), w)) => (raw_output(), tail(rest, w)),
+            Some((Err(e), _)) => (raw_output(), Err(e)),
+            None => (raw_output(), Ok(())),
+        };
+        let overlays = match (&raw, self.kustomize) {
+            (Ok(_), true) => self.overlays().and_then(|tree| {
+                let w = writer(emit::kustomize::ROOT)?;
+                w.write_all(&tree.files)
+                    .and_then(|()| w.keep(&tree.keep))
+                    .map_err(|e| in_tree(emit::kustomize::ROOT)(Failed::Write(e)))
+            }),
+            _ => Ok(()),
+        };
+        // The first failure in the order the trees are listed.
+        let objects = raw?;
+        overlays?;
+        rest?;
+        Ok(objects)
+    }
+
+    /// Makes every tree whole, one after another, and keeps it (`--check`); the number
+    /// of raw objects.
+    fn whole(&self, kept: &mut Vec<Kept>) -> Result<usize, TreeFailed> {
+        let mut objects = 0;
+        if let Some(tree) = self.raw {
+            let (files, n) =
+                emit::raw::files_in(self.cxs).map_err(|e| (tree.to_string(), e.into()))?;
+            Sink::kept(kept, tree).1.extend(files);
+            objects = n;
+        }
+        if self.kustomize {
+            let tree = self.overlays()?;
+            let at = Sink::kept(kept, emit::kustomize::ROOT);
+            at.1.extend(tree.files);
+            at.2.extend(tree.keep);
+        }
+        if self.helm {
+            let chart = emit::helm::root(self.base);
+            let files =
+                emit::helm::files(self.base, self.models).map_err(|e| (chart.clone(), e.into()))?;
+            Sink::kept(kept, &chart).1.extend(files);
+        }
+        Ok(objects)
+    }
+
+    /// The overlays, made a declaration at a time, in the base and in every environment
+    /// at once.
+    fn overlays(&self) -> Result<emit::kustomize::Tree, TreeFailed> {
+        let base = crate::ir::labels::Cx::new(self.base);
+        emit::kustomize::tree(&base, self.cxs)
+            .map_err(|e| (emit::kustomize::ROOT.to_string(), e.into()))
     }
 }
 
@@ -296,38 +367,19 @@ impl From<emit::EmitError> for Failed {
     }
 }
 
+/// One tree kept whole, to be compared with what is on disk: its path, its files and
+/// the operator's files inside it.
+type Kept = (String, Vec<OutFile>, Vec<String>);
+
 /// Where output goes as it is made.
 enum Sink {
     /// To disk, staged beside its target until the build is done.
     Stage(write::Staged),
     /// Kept whole, by tree, to be compared with what is on disk (`--check`).
-    Keep(Vec<(String, Vec<OutFile>, Vec<String>)>),
+    Keep(Vec<Kept>),
 }
 
 impl Sink {
-    /// Adds files of the tree at `tree`.
-    fn put(&mut self, tree: &str, files: Vec<OutFile>) -> std::io::Result<()> {
-        match self {
-            Sink::Stage(s) => s.write(tree, &files),
-            Sink::Keep(kept) => {
-                Self::kept(kept, tree).1.extend(files);
-                Ok(())
-            }
-        }
-    }
-
-    /// Names the operator's files inside the tree at `tree`, carried over from the tree
-    /// being replaced.
-    fn keep(&mut self, tree: &str, keep: Vec<String>) -> std::io::Result<()> {
-        match self {
-            Sink::Stage(s) => s.keep(tree, &keep),
-            Sink::Keep(kept) => {
-                Self::kept(kept, tree).2.extend(keep);
-                Ok(())
-            }
-        }
-    }
-
     /// Every tree in the order it was begun, with how many files and bytes it holds.
     fn sizes(&self) -> Vec<(String, usize, usize)> {
         match self {
@@ -342,10 +394,8 @@ impl Sink {
         }
     }
 
-    fn kept<'k>(
-        kept: &'k mut Vec<(String, Vec<OutFile>, Vec<String>)>,
-        tree: &str,
-    ) -> &'k mut (String, Vec<OutFile>, Vec<String>) {
+    /// The kept tree at `tree`, begun empty the first time.
+    fn kept<'k>(kept: &'k mut Vec<Kept>, tree: &str) -> &'k mut Kept {
         let i = match kept.iter().position(|(p, ..)| p == tree) {
             Some(i) => i,
             None => {

@@ -38,12 +38,14 @@ pub struct Staged {
 struct StagedTree {
     /// Its path under the output directory, like `raw`.
     path: String,
+    /// The same, with a `/` at the end: what output paths start with.
+    prefix: String,
     staging: PathBuf,
     target: PathBuf,
     parent: PathBuf,
     leaf: String,
-    files: usize,
-    bytes: usize,
+    files: AtomicUsize,
+    bytes: AtomicUsize,
 }
 
 impl Staged {
@@ -85,59 +87,42 @@ impl Staged {
         std::fs::create_dir_all(&staging)?;
         self.trees.push(StagedTree {
             path: subtree.to_string(),
+            prefix: format!("{}/", subtree.trim_end_matches('/')),
             staging,
             target,
             parent,
             leaf,
-            files: 0,
-            bytes: 0,
+            files: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
         });
         Ok(self.trees.len() - 1)
     }
 
-    /// Writes files of the tree at `subtree` (paths relative to the output directory).
-    /// The files are written on all cores (file creation, not bytes, is what costs on
-    /// most file systems).
-    pub fn write(&mut self, subtree: &str, files: &[OutFile]) -> io::Result<()> {
-        self.write_with(subtree, |w| {
-            crate::par::runs(files, |_, run| w.write(run))
-                .into_iter()
-                .collect()
-        })?
+    /// Begins the tree at `subtree` (makes its staging directory) unless it is begun
+    /// already. Trees are swapped in, and their sizes listed, in the order they were
+    /// begun.
+    pub fn begin(&mut self, subtree: &str) -> io::Result<()> {
+        self.tree(subtree).map(|_| ())
     }
 
-    /// Runs `f` with a writer for the tree at `subtree` that any thread may use, so that
-    /// files go to disk on the thread that made them instead of being gathered first.
-    pub fn write_with<R>(
-        &mut self,
-        subtree: &str,
-        f: impl FnOnce(&TreeWriter) -> R,
-    ) -> io::Result<R> {
-        let i = self.tree(subtree)?;
-        let t = &mut self.trees[i];
-        let w = TreeWriter {
-            staging: &t.staging,
-            prefix: format!("{}/", subtree.trim_end_matches('/')),
-            files: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-        };
-        let r = f(&w);
-        t.files += w.files.into_inner();
-        t.bytes += w.bytes.into_inner();
-        Ok(r)
-    }
-
-    /// Carries the operator's files named in `keep` over from the tree being replaced.
-    pub fn keep(&mut self, subtree: &str, keep: &[String]) -> io::Result<()> {
-        let i = self.tree(subtree)?;
-        carry_over(&self.root, &self.trees[i].staging, subtree, keep)
+    /// A writer for the begun tree at `subtree`, which any thread may use: the writers
+    /// of several trees may be used at once.
+    pub fn writer(&self, subtree: &str) -> Option<TreeWriter<'_>> {
+        let tree = self.trees.iter().find(|t| t.path == subtree)?;
+        Some(TreeWriter {
+            root: &self.root,
+            tree,
+        })
     }
 
     /// Every tree in the order it was begun, with how many files and bytes it holds.
     pub fn sizes(&self) -> Vec<(String, usize, usize)> {
         self.trees
             .iter()
-            .map(|t| (t.path.clone(), t.files, t.bytes))
+            .map(|t| {
+                let files = t.files.load(Ordering::Relaxed);
+                (t.path.clone(), files, t.bytes.load(Ordering::Relaxed))
+            })
             .collect()
     }
 
@@ -171,22 +156,21 @@ impl Drop for Staged {
     }
 }
 
-/// Writes files of one staged tree from several threads at once ([`Staged::write_with`]).
+/// Writes files of one staged tree from several threads at once ([`Staged::writer`]).
 pub struct TreeWriter<'s> {
-    staging: &'s Path,
-    prefix: String,
-    files: AtomicUsize,
-    bytes: AtomicUsize,
+    root: &'s Path,
+    tree: &'s StagedTree,
 }
 
 impl TreeWriter<'_> {
     /// Writes `files` (paths relative to the output directory), making their directories.
     pub fn write(&self, files: &[OutFile]) -> io::Result<()> {
+        let t = self.tree;
         let paths: Vec<PathBuf> = files
             .iter()
             .map(|f| {
-                self.staging
-                    .join(f.path.strip_prefix(&self.prefix).unwrap_or(&f.path))
+                t.staging
+                    .join(f.path.strip_prefix(&t.prefix).unwrap_or(&f.path))
             })
             .collect();
         let dirs: BTreeSet<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
@@ -196,24 +180,36 @@ impl TreeWriter<'_> {
         for (path, f) in paths.iter().zip(files) {
             std::fs::write(path, &f.bytes)?;
         }
-        self.files.fetch_add(files.len(), Ordering::Relaxed);
-        self.bytes.fetch_add(
+        t.files.fetch_add(files.len(), Ordering::Relaxed);
+        t.bytes.fetch_add(
             files.iter().map(|f| f.bytes.len()).sum::<usize>(),
             Ordering::Relaxed,
         );
         Ok(())
     }
+
+    /// Writes `files` on all cores (file creation, not bytes, is what costs on most
+    /// file systems).
+    pub fn write_all(&self, files: &[OutFile]) -> io::Result<()> {
+        crate::par::runs(files, |_, run| self.write(run))
+            .into_iter()
+            .collect()
+    }
+
+    /// Carries the operator's files named in `keep` over from the tree being replaced.
+    pub fn keep(&self, keep: &[String]) -> io::Result<()> {
+        carry_over(self.root, &self.tree.staging, &self.tree.prefix, keep)
+    }
 }
 
 /// Copies the operator's files named in `keep` from the current tree into the staged one.
-fn carry_over(root: &Path, staging: &Path, subtree: &str, keep: &[String]) -> io::Result<()> {
-    let prefix = format!("{}/", subtree.trim_end_matches('/'));
+fn carry_over(root: &Path, staging: &Path, prefix: &str, keep: &[String]) -> io::Result<()> {
     for rel in keep {
         let from = root.join(rel);
         if !from.is_file() {
             continue;
         }
-        let to = staging.join(rel.strip_prefix(&prefix).unwrap_or(rel));
+        let to = staging.join(rel.strip_prefix(prefix).unwrap_or(rel));
         if let Some(dir) = to.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -333,10 +329,16 @@ mod tests {
         names
     }
 
+    /// Writes `files` in the tree `tree`, begun if it is not.
+    fn write(staged: &mut Staged, tree: &str, files: &[OutFile]) -> io::Result<()> {
+        staged.begin(tree)?;
+        staged.writer(tree).unwrap().write_all(files)
+    }
+
     /// Writes `files` as the tree `raw` in one go.
     fn replace(root: &Path, files: &[OutFile]) -> io::Result<()> {
         let mut staged = Staged::new(root)?;
-        staged.write("raw", files)?;
+        write(&mut staged, "raw", files)?;
         staged.commit()
     }
 
@@ -400,15 +402,9 @@ mod tests {
         let root = fresh("parts");
         replace(&root, &[file("raw/old.yaml", "old\n")]).unwrap();
         let mut staged = Staged::new(&root).unwrap();
-        staged
-            .write("raw", &[file("raw/dev/a.yaml", "a\n")])
-            .unwrap();
-        staged
-            .write("raw", &[file("raw/prod/a.yaml", "b\n")])
-            .unwrap();
-        staged
-            .write("helm", &[file("helm/Chart.yaml", "c\n")])
-            .unwrap();
+        write(&mut staged, "raw", &[file("raw/dev/a.yaml", "a\n")]).unwrap();
+        write(&mut staged, "raw", &[file("raw/prod/a.yaml", "b\n")]).unwrap();
+        write(&mut staged, "helm", &[file("helm/Chart.yaml", "c\n")]).unwrap();
         assert_eq!(
             staged.sizes(),
             vec![("raw".to_string(), 2, 4), ("helm".to_string(), 1, 2)]
@@ -435,9 +431,9 @@ mod tests {
                 ]
             })
             .collect();
-        let written = staged
-            .write_with("raw", |w| crate::par::each(&runs, |run| w.write(run)))
-            .unwrap();
+        staged.begin("raw").unwrap();
+        let w = staged.writer("raw").unwrap();
+        let written = crate::par::each(&runs, |run| w.write(run));
         assert!(written.iter().all(Result::is_ok));
         assert_eq!(staged.sizes(), vec![("raw".to_string(), 16, 8 * 5)]);
         // Nothing of it shows before the commit.
@@ -449,15 +445,50 @@ mod tests {
 
         // A write that fails inside: dropped without a commit, nothing of it is left.
         let mut staged = Staged::new(&root).unwrap();
+        staged.begin("raw").unwrap();
         let failed = staged
-            .write_with("raw", |w| {
-                w.write(&[file("raw/x.yaml", "x\n"), file("raw/x.yaml/y.yaml", "y\n")])
-            })
-            .unwrap();
+            .writer("raw")
+            .unwrap()
+            .write(&[file("raw/x.yaml", "x\n"), file("raw/x.yaml/y.yaml", "y\n")]);
         assert!(failed.is_err());
         drop(staged);
         assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
         assert_eq!(entries(&root.join("raw")), vec!["dev"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn the_writers_of_several_trees_are_used_at_once_and_listed_in_the_order_begun() {
+        let root = fresh("several");
+        let mut staged = Staged::new(&root).unwrap();
+        for tree in ["raw", "kustomize", "helm/chart"] {
+            staged.begin(tree).unwrap();
+        }
+        let staged = staged;
+        let trees = ["helm/chart", "raw", "kustomize"];
+        let written = crate::par::each(&trees, |tree| {
+            let w = staged.writer(tree).unwrap();
+            let files: Vec<OutFile> = (0..20)
+                .map(|i| file(&format!("{tree}/{i}.yaml"), "abc\n"))
+                .collect();
+            w.write_all(&files)
+        });
+        assert!(written.iter().all(Result::is_ok));
+        assert!(
+            staged.writer("other").is_none(),
+            "a tree not begun has no writer"
+        );
+        assert_eq!(
+            staged.sizes(),
+            vec![
+                ("raw".to_string(), 20, 80),
+                ("kustomize".to_string(), 20, 80),
+                ("helm/chart".to_string(), 20, 80),
+            ]
+        );
+        staged.commit().unwrap();
+        assert_eq!(entries(&root), vec!["helm", "kustomize", "raw"]);
+        assert_eq!(entries(&root.join("helm/chart")).len(), 20);
         let _ = std::fs::remove_dir_all(&root);
     }
 
@@ -467,10 +498,8 @@ mod tests {
         let root = fresh("abandoned");
         replace(&root, &[file("raw/a.yaml", "old\n")]).unwrap();
         let mut staged = Staged::new(&root).unwrap();
-        staged.write("raw", &[file("raw/a.yaml", "new\n")]).unwrap();
-        staged
-            .write("kustomize", &[file("kustomize/k.yaml", "k\n")])
-            .unwrap();
+        write(&mut staged, "raw", &[file("raw/a.yaml", "new\n")]).unwrap();
+        write(&mut staged, "kustomize", &[file("kustomize/k.yaml", "k\n")]).unwrap();
         drop(staged);
         assert_eq!(entries(&root), vec!["raw"]);
         assert_eq!(
@@ -482,7 +511,7 @@ mod tests {
         // It did not: it still does not.
         let root = fresh("never");
         let mut staged = Staged::new(&root).unwrap();
-        staged.write("raw", &[file("raw/a.yaml", "new\n")]).unwrap();
+        write(&mut staged, "raw", &[file("raw/a.yaml", "new\n")]).unwrap();
         assert!(root.exists());
         drop(staged);
         assert!(!root.exists());

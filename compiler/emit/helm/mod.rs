@@ -72,7 +72,7 @@ pub fn files_by(
     sampling: Sampling,
 ) -> Result<Vec<OutFile>, EmitError> {
     let gathered = std::sync::Mutex::new(Vec::new());
-    make(base, envs, sampling, |files: Vec<OutFile>| {
+    let rest = make(base, envs, sampling, |files: Vec<OutFile>| {
         gathered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -82,6 +82,7 @@ pub fn files_by(
     let mut files = gathered
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    files.extend(rest.files(base, envs)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
@@ -97,15 +98,43 @@ pub fn put_in<E: From<EmitError> + Send>(
     envs: &[&Model],
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
 ) -> Result<(), E> {
+    let rest = put_templates(base, envs, &put)?;
+    put(rest.files(base, envs)?)
+}
+
+/// The first part of [`put_in`]: the chart's templates, on all cores, handed to `put`
+/// as they are made; what is left of the chart.
+pub fn put_templates<E: From<EmitError> + Send>(
+    base: &Model,
+    envs: &[&Model],
+    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
+) -> Result<Rest, E> {
     make(base, envs, Sampling::ByPart, put)
 }
 
+/// What is left of a chart once its templates are made: its other files (Chart.yaml,
+/// the helpers, the values of the chart and of each environment, and their schema),
+/// from every environment's values as its last check saw them.
+pub struct Rest {
+    values: Vec<Value>,
+    per_env: bool,
+}
+
+impl Rest {
+    /// The chart's files other than its templates' (made on one core).
+    pub fn files(&self, base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
+        let values: Vec<&Value> = self.values.iter().collect();
+        chart_files(base, envs, &values, self.per_env)
+    }
+}
+
+/// The chart's templates, handed to `put` as they are made; what is left of it.
 fn make<E: From<EmitError> + Send>(
     base: &Model,
     envs: &[&Model],
     sampling: Sampling,
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
-) -> Result<(), E> {
+) -> Result<Rest, E> {
     let mut sampler = Sampler::new(base);
     let chart_marker = sampler.markers.text(Knob::Chart);
     let hook = sampler
@@ -230,12 +259,13 @@ fn make<E: From<EmitError> + Send>(
         }
         .into());
     }
-    // Each environment's values as its last check saw them.
+    // Each environment's values as its last check saw them; what made the templates
+    // is not needed for the chart's other files.
     let checked = if per_env { rechecks } else { checks };
-    let values: Vec<&Value> = checked.iter().map(|c| &c.values).collect();
-    // What made the templates is not needed for the chart's other files.
-    drop(sampler);
-    put(chart_files(base, envs, &values, per_env)?)
+    Ok(Rest {
+        values: checked.into_iter().map(|c| c.values).collect(),
+        per_env,
+    })
 }
 
 /// A group of the chart that some environments have differently after its first check:
