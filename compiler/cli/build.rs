@@ -292,16 +292,10 @@ impl Work<'_> {
         // went back to, and the raw output beside it (which goes to disk as it is made,
         // and so holds little); the overlays, which are held whole, after them.
         let (raw, rest) = match templates {
-            Some((Ok(rest), w)) if self.raw.is_some() => std::thread::scope(|scope| {
-                let raw = scope.spawn(raw_output);
-                let rest = tail(rest, w);
-                let raw = raw.join().unwrap_or_else(|_| {
-                    let e = std::io::Error::other("the output was not made");
-                    Err(in_tree(self.raw.unwrap_or_default())(Failed::Write(e)))
-                });
+            Some((Ok(rest), w)) => {
+                let (rest, raw) = crate::par::join(|| tail(rest, w), raw_output);
                 (raw, rest)
-            }),
-            Some((Ok(rest), w)) => (raw_output(), tail(rest, w)),
+            }
             Some((Err(e), _)) => (raw_output(), Err(e)),
             None => (raw_output(), Ok(())),
         };

@@ -876,8 +876,18 @@ fn chart_files(
     files.extend(values_files(base, envs, env_values, &leaves)?);
     let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
     let schema = values::schema(&leaves, &env_names);
-    let printed = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-    files.push(text_file(format!("{dir}/values.schema.json"), printed));
+    // Room for the whole schema at once (about 360 bytes a value), rather than grown,
+    // and copied, step by step.
+    let mut printed = Vec::with_capacity(4096 + 384 * leaves.len());
+    if serde_json::to_writer_pretty(&mut printed, &schema).is_ok() {
+        printed.push(b'\n');
+    } else {
+        printed = b"\n".to_vec();
+    }
+    files.push(OutFile {
+        path: format!("{dir}/values.schema.json"),
+        bytes: printed,
+    });
     Ok(files)
 }
 
