@@ -283,7 +283,9 @@ impl Work<'_> {
             None => Ok(0),
         };
         let tail = |rest: emit::helm::Rest, w: &write::TreeWriter| {
-            rest.files(self.base, self.models)
+            // The values and their schema take both cores unless the raw output
+            // takes one.
+            rest.files(self.base, self.models, self.raw.is_none())
                 .map_err(Failed::Emit)
                 .and_then(|files| w.write(&files).map_err(Failed::Write))
                 .map_err(in_tree(&chart))

@@ -82,7 +82,7 @@ pub fn files_by(
     let mut files = gathered
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    files.extend(rest.files(base, envs)?);
+    files.extend(rest.files(base, envs, true)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
@@ -99,7 +99,7 @@ pub fn put_in<E: From<EmitError> + Send>(
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
 ) -> Result<(), E> {
     let rest = put_templates(base, envs, &put)?;
-    put(rest.files(base, envs)?)
+    put(rest.files(base, envs, true)?)
 }
 
 /// The first part of [`put_in`]: the chart's templates, on all cores, handed to `put`
@@ -121,10 +121,17 @@ pub struct Rest {
 }
 
 impl Rest {
-    /// The chart's files other than its templates' (made on one core).
-    pub fn files(&self, base: &Model, envs: &[&Model]) -> Result<Vec<OutFile>, EmitError> {
+    /// The chart's files other than its templates'. With `split`, the values files and
+    /// their schema are made at once, on two cores: for when nothing else is made beside
+    /// them, as each holds its own memory.
+    pub fn files(
+        &self,
+        base: &Model,
+        envs: &[&Model],
+        split: bool,
+    ) -> Result<Vec<OutFile>, EmitError> {
         let values: Vec<&Value> = self.values.iter().collect();
-        chart_files(base, envs, &values, self.per_env)
+        chart_files(base, envs, &values, self.per_env, split)
     }
 }
 
@@ -807,12 +814,13 @@ fn text_file(path: String, body: String) -> OutFile {
 
 /// The chart's files other than its templates: Chart.yaml, the helpers, the notes, the
 /// values of the chart and of every environment (`env_values`, with an `environment`
-/// value when `per_env`), and their schema.
+/// value when `per_env`), and their schema (on another core when `split`).
 fn chart_files(
     base: &Model,
     envs: &[&Model],
     env_values: &[&Value],
     per_env: bool,
+    split: bool,
 ) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
     let chart = base.platform.name.as_str();
@@ -870,12 +878,23 @@ fn chart_files(
         "# Patterns Helm leaves out of the package.\n.git/\n*.orig\n*~\n".into(),
     ));
 
-    // The values files, then the schema: the values' trees are dropped before the
-    // schema is written.
+    // The values files, and their schema, beside them or after.
     let leaves = values::leaves(base, per_env);
-    files.extend(values_files(base, envs, env_values, &leaves)?);
+    let values = || values_files(base, envs, env_values, &leaves);
+    let schema = || schema_file(&dir, envs, &leaves);
+    let (values, schema) = match split {
+        true => crate::par::join(values, schema),
+        false => (values(), schema()),
+    };
+    files.extend(values?);
+    files.push(schema);
+    Ok(files)
+}
+
+/// `values.schema.json`: the schema of the values `leaves`.
+fn schema_file(dir: &str, envs: &[&Model], leaves: &[values::Leaf]) -> OutFile {
     let env_names: Vec<&str> = envs.iter().map(|e| e.env.as_str()).collect();
-    let schema = values::schema(&leaves, &env_names);
+    let schema = values::schema(leaves, &env_names);
     // Room for the whole schema at once (about 360 bytes a value), rather than grown,
     // and copied, step by step.
     let mut printed = Vec::with_capacity(4096 + 384 * leaves.len());
@@ -884,11 +903,10 @@ fn chart_files(
     } else {
         printed = b"\n".to_vec();
     }
-    files.push(OutFile {
+    OutFile {
         path: format!("{dir}/values.schema.json"),
         bytes: printed,
-    });
-    Ok(files)
+    }
 }
 
 /// `values.yaml` and every environment's changes to it, `values-ENV.yaml`.
