@@ -562,6 +562,71 @@ fn front(text: &str, runs: usize) {
     );
 }
 
+/// What writing the raw output's files alone costs on this file system: every
+/// environment's files of the synthetic program of `n` services, made in memory first,
+/// written with `std::fs::write` into a fresh directory and then removed, on every core
+/// and on one. The part of a build's time no faster compiler can take away.
+fn write_floor(n: usize, runs: usize) {
+    let c = check(&sorchac::synth::platform(n));
+    assert!(!c.has_errors());
+    let models: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+    let (files, _) = sorchac::emit::raw::files_of(&models).unwrap();
+    let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let root = std::env::temp_dir().join(format!("sorchac-floor-{}", std::process::id()));
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    for t in [threads, 1] {
+        let (mut written, mut removed) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let _ = std::fs::remove_dir_all(&root);
+            let dirs: std::collections::BTreeSet<_> = files
+                .iter()
+                .filter_map(|f| {
+                    root.join(&f.path)
+                        .parent()
+                        .map(std::path::Path::to_path_buf)
+                })
+                .collect();
+            dirs.iter()
+                .for_each(|d| std::fs::create_dir_all(d).unwrap());
+            let chunk = files.len().div_ceil(t);
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for run in files.chunks(chunk) {
+                    let root = &root;
+                    s.spawn(move || {
+                        for f in run {
+                            std::fs::write(root.join(&f.path), &f.bytes).unwrap();
+                        }
+                    });
+                }
+            });
+            written.push(start.elapsed());
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for run in files.chunks(chunk) {
+                    let root = &root;
+                    s.spawn(move || {
+                        for f in run {
+                            std::fs::remove_file(root.join(&f.path)).unwrap();
+                        }
+                    });
+                }
+            });
+            removed.push(start.elapsed());
+        }
+        written.sort();
+        removed.sort();
+        let ms = |d: &[Duration]| (d[0].as_secs_f64() * 1e3, d[d.len() / 2].as_secs_f64() * 1e3);
+        let ((wmin, wmed), (rmin, rmed)) = (ms(&written), ms(&removed));
+        println!(
+            "writing the raw output of {n} services ({} files, {:.1} MB) on {t} thread(s): {wmin:.1} / {wmed:.1} ms, removing it {rmin:.1} / {rmed:.1} ms",
+            files.len(),
+            bytes as f64 / 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `--front N`: the front end's phases alone.
@@ -583,6 +648,15 @@ fn main() {
             lsp_latency(n, 60, Place::First, stroke);
             lsp_latency(n, 60, Place::Middle, stroke);
         }
+        return;
+    }
+    // `--write-floor N`: writing the raw output's files alone, without compiling.
+    if let Some(pos) = args.iter().position(|a| a == "--write-floor") {
+        let n: usize = args
+            .get(pos + 1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1000);
+        write_floor(n, 15);
         return;
     }
     if args.iter().any(|a| a == "--table") {
