@@ -259,7 +259,7 @@ fn a_build_that_fails_half_way_leaves_the_earlier_output_untouched() {
         String::from_utf8_lossy(&o.stderr)
     );
     // The Helm chart's directory cannot be made: the build fails after the raw and
-    // kustomize trees are staged.
+    // kustomize trees are begun (their staging directories made).
     std::fs::remove_dir_all(out.join("helm")).unwrap();
     std::fs::write(out.join("helm"), "in the way\n").unwrap();
     let before = snapshot(&out);
