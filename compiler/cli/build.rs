@@ -275,6 +275,10 @@ impl Work<'_> {
             });
             (made.map_err(in_tree(&chart)), w)
         });
+        // Nothing of the raw output needs an environment's objects together: each run
+        // of sources is lowered and printed in every environment (an object the
+        // environments share printed once), goes to disk from the thread that printed
+        // it, and is dropped.
         let raw_output = || match self.raw {
             Some(tree) => writer(tree).and_then(|w| {
                 emit::raw::put_in(self.cxs, |files| w.write(&files).map_err(Failed::Write))
