@@ -72,11 +72,12 @@ impl Staged {
         })
     }
 
-    /// The place of the staged tree at `subtree` among the trees, begun (its staging
-    /// directory made) the first time.
-    fn tree(&mut self, subtree: &str) -> io::Result<usize> {
-        if let Some(i) = self.trees.iter().position(|t| t.path == subtree) {
-            return Ok(i);
+    /// Begins the tree at `subtree` (makes its staging directory) unless it is begun
+    /// already. Trees are swapped in, and their sizes listed, in the order they were
+    /// begun.
+    pub fn begin(&mut self, subtree: &str) -> io::Result<()> {
+        if self.trees.iter().any(|t| t.path == subtree) {
+            return Ok(());
         }
         let target = self.root.join(subtree);
         let parent = target.parent().unwrap_or(&self.root).to_path_buf();
@@ -95,14 +96,7 @@ impl Staged {
             files: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
         });
-        Ok(self.trees.len() - 1)
-    }
-
-    /// Begins the tree at `subtree` (makes its staging directory) unless it is begun
-    /// already. Trees are swapped in, and their sizes listed, in the order they were
-    /// begun.
-    pub fn begin(&mut self, subtree: &str) -> io::Result<()> {
-        self.tree(subtree).map(|_| ())
+        Ok(())
     }
 
     /// A writer for the begun tree at `subtree`, which any thread may use: the writers
