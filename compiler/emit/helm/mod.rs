@@ -87,23 +87,12 @@ pub fn files_by(
     Ok(files)
 }
 
-/// Like [`files`], handing the files to `put` as they are made (in no particular
-/// order): each group's template files once every environment comes out of them
-/// exactly, then the chart's other files with its values and their schema, so that the
-/// chart's text is never held whole, nor with what its templates are made from. When
-/// the chart cannot be made, what was handed on is not a chart: the caller discards
-/// it.
-pub fn put_in<E: From<EmitError> + Send>(
-    base: &Model,
-    envs: &[&Model],
-    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
-) -> Result<(), E> {
-    let rest = put_templates(base, envs, &put)?;
-    put(rest.files(base, envs, true)?)
-}
-
-/// The first part of [`put_in`]: the chart's templates, on all cores, handed to `put`
-/// as they are made; what is left of the chart.
+/// The chart's templates, on all cores, handed to `put` as they are made (in no
+/// particular order): each group's template files once every environment comes out of
+/// them exactly, so that the chart's text is never held whole. What is left of the
+/// chart, its other files, is made from what this gives back ([`Rest::files`]), once
+/// what the templates are made from is dropped. When the chart cannot be made, what was
+/// handed on is not a chart: the caller discards it.
 pub fn put_templates<E: From<EmitError> + Send>(
     base: &Model,
     envs: &[&Model],
@@ -130,8 +119,7 @@ impl Rest {
         envs: &[&Model],
         split: bool,
     ) -> Result<Vec<OutFile>, EmitError> {
-        let values: Vec<&Value> = self.values.iter().collect();
-        chart_files(base, envs, &values, self.per_env, split)
+        chart_files(base, envs, &self.values, self.per_env, split)
     }
 }
 
@@ -818,7 +806,7 @@ fn text_file(path: String, body: String) -> OutFile {
 fn chart_files(
     base: &Model,
     envs: &[&Model],
-    env_values: &[&Value],
+    env_values: &[Value],
     per_env: bool,
     split: bool,
 ) -> Result<Vec<OutFile>, EmitError> {
@@ -913,7 +901,7 @@ fn schema_file(dir: &str, envs: &[&Model], leaves: &[values::Leaf]) -> OutFile {
 fn values_files(
     base: &Model,
     envs: &[&Model],
-    env_values: &[&Value],
+    env_values: &[Value],
     leaves: &[values::Leaf],
 ) -> Result<Vec<OutFile>, EmitError> {
     let dir = root(base);
