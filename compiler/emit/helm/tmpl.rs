@@ -252,6 +252,14 @@ pub fn merge(
         }
         return Ok(Node::List(items));
     }
+    let variants = if variants.iter().all(|(_, v)| matches!(v, Tree::List(_))) {
+        match aligned_lists(variants, parent, mk, owner) {
+            Ok(node) => return Ok(node),
+            Err(variants) => variants,
+        }
+    } else {
+        variants
+    };
     // Different wholes: a choice between them.
     let mut groups: Vec<(Samples, Tree)> = Vec::new();
     for (s, v) in variants {
@@ -266,6 +274,139 @@ pub fn merge(
         branches.push((cond, subst(v, mk, key)));
     }
     Ok(unify_single(branches))
+}
+
+/// The most pairs of items two lists are compared in to align them, between the items
+/// they start and end with alike; lists that differ more are a choice between wholes.
+const ALIGN_LIMIT: usize = 4096;
+
+/// Lists of different lengths as one list: the items the samples have alike, in the same
+/// order, written once, and the others under the condition of the samples that have
+/// them (a mesh's own egress rule, say). The lists are given back whole when this cannot
+/// be done: when no item is in every sample (a list whose items all have conditions
+/// renders as nothing rather than `[]`), when the samples of an item have no condition,
+/// or when the lists differ too much to align.
+fn aligned_lists(
+    variants: Vec<(Samples, Tree)>,
+    parent: Samples,
+    mk: &Markers,
+    owner: Option<&[String]>,
+) -> Result<Node, Vec<(Samples, Tree)>> {
+    let columns = {
+        let lists: Vec<&[Tree]> = variants
+            .iter()
+            .map(|(_, v)| match v {
+                Tree::List(items) => items.as_slice(),
+                _ => &[],
+            })
+            .collect();
+        align(&lists)
+    };
+    let Some(columns) = columns else {
+        return Err(variants);
+    };
+    let mut conds = Vec::with_capacity(columns.len());
+    for column in &columns {
+        let mask = column
+            .iter()
+            .filter_map(|(v, _)| variants.get(*v))
+            .fold(0, |a, (s, _)| a | s);
+        match cond_for(mask, parent, owner) {
+            Some(c) => conds.push(c),
+            None => return Err(variants),
+        }
+    }
+    if !conds.contains(&Cond::True) {
+        return Err(variants);
+    }
+    // Each column's item is taken from the first sample in it; the others are alike.
+    let mut lists: Vec<Vec<Option<Tree>>> = variants
+        .into_iter()
+        .map(|(_, v)| match v {
+            Tree::List(items) => items.into_iter().map(Some).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let items = columns
+        .iter()
+        .zip(conds)
+        .filter_map(|(column, cond)| {
+            let (v, i) = column.first()?;
+            let item = lists.get_mut(*v)?.get_mut(*i)?.take()?;
+            Some((subst(item, mk, None), cond))
+        })
+        .collect();
+    Ok(Node::List(items))
+}
+
+/// The items of several lists lined up: each column holds the items alike in the lists
+/// that have one there, as (list, index), and every list's items come in its own order.
+/// Each list is lined up with the columns of those before it on a longest common
+/// subsequence, after the items they start and end with alike. `None` when two lists
+/// differ in more than [`ALIGN_LIMIT`] pairs of items.
+fn align(lists: &[&[Tree]]) -> Option<Vec<Vec<(usize, usize)>>> {
+    let (first, rest) = lists.split_first()?;
+    let mut columns: Vec<Vec<(usize, usize)>> = (0..first.len()).map(|i| vec![(0, i)]).collect();
+    for (v, items) in rest.iter().enumerate().map(|(k, l)| (k + 1, *l)) {
+        let alike = |column: &[(usize, usize)], item: &Tree| {
+            column
+                .first()
+                .and_then(|(v, i)| lists.get(*v)?.get(*i))
+                .is_some_and(|seen| seen.same(item))
+        };
+        let (n, m) = (columns.len(), items.len());
+        let mut start = 0;
+        while start < n.min(m) && alike(&columns[start], &items[start]) {
+            start += 1;
+        }
+        let mut end = 0;
+        while end < (n - start).min(m - start) && alike(&columns[n - 1 - end], &items[m - 1 - end])
+        {
+            end += 1;
+        }
+        let (cs, ys) = (&columns[start..n - end], &items[start..m - end]);
+        if cs.len() * ys.len() > ALIGN_LIMIT {
+            return None;
+        }
+        // `common[i * w + j]`: the longest common subsequence of `cs[i..]` and `ys[j..]`.
+        let w = ys.len() + 1;
+        let mut common = vec![0u32; (cs.len() + 1) * w];
+        for i in (0..cs.len()).rev() {
+            for j in (0..ys.len()).rev() {
+                common[i * w + j] = if alike(&cs[i], &ys[j]) {
+                    common[(i + 1) * w + j + 1] + 1
+                } else {
+                    common[(i + 1) * w + j].max(common[i * w + j + 1])
+                };
+            }
+        }
+        let with = |column: &[(usize, usize)], j: usize| {
+            let mut c = column.to_vec();
+            c.push((v, j));
+            c
+        };
+        let mut merged = Vec::with_capacity(n + m);
+        merged.extend((0..start).map(|k| with(&columns[k], k)));
+        let (mut i, mut j) = (0, 0);
+        while i < cs.len() || j < ys.len() {
+            if i < cs.len() && j < ys.len() && alike(&cs[i], &ys[j]) {
+                merged.push(with(&cs[i], start + j));
+                i += 1;
+                j += 1;
+            } else if j == ys.len()
+                || (i < cs.len() && common[(i + 1) * w + j] >= common[i * w + j + 1])
+            {
+                merged.push(cs[i].clone());
+                i += 1;
+            } else {
+                merged.push(vec![(v, start + j)]);
+                j += 1;
+            }
+        }
+        merged.extend((0..end).map(|k| with(&columns[n - end + k], m - end + k)));
+        columns = merged;
+    }
+    Some(columns)
 }
 
 /// Samples that are all maps: one map merged key by key, or, when no key of it is
@@ -1108,6 +1249,124 @@ mod tests {
         };
         assert!(matches!(&spec[0].1, Node::Choice(b) if b.len() == 2));
         assert_eq!(spec[1].1, lit(json!([1, 2])));
+    }
+
+    fn mesh_samples(mesh: usize) -> Samples {
+        (0..3).map(|r| sample_bit(mesh, r)).fold(0, |a, b| a | b)
+    }
+
+    /// The rendering of a template in a mesh, with values that set nothing else.
+    fn eval_in(node: &Node, mesh: Mesh) -> Option<Value> {
+        let values = json!({ "mesh": mesh_name(mesh) });
+        let config_name = |c: &str, _: &Value| c.to_string();
+        let ctx = Ctx {
+            values: &values,
+            namespace: "ns",
+            release: "rel",
+            config_name: &config_name,
+        };
+        ctx.eval(node)
+    }
+
+    /// A list that some meshes make longer keeps what every mesh has once, and each
+    /// mesh's own items under its condition, instead of a whole list per mesh; each
+    /// mesh still renders its own list exactly.
+    #[test]
+    fn lists_that_differ_keep_what_they_share_once() {
+        let mk = Markers::default();
+        let lists = [
+            json!([{"to": "a"}, {"to": "b"}]),
+            json!([{"to": "a"}, {"to": "b"}, {"to": "linkerd"}]),
+            json!([{"to": "a"}, {"to": "istio"}, {"to": "b"}]),
+        ];
+        let variants = (0..3)
+            .map(|m| (mesh_samples(m), tree(lists[m].clone())))
+            .collect();
+        let node = merge(variants, &mk, Some(&owner()), None).unwrap();
+        let Node::List(items) = &node else {
+            panic!("{node:?}")
+        };
+        let conds: Vec<&Cond> = items.iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            conds,
+            [
+                &Cond::True,
+                &Cond::Mesh(vec![Mesh::Istio]),
+                &Cond::True,
+                &Cond::Mesh(vec![Mesh::Linkerd]),
+            ]
+        );
+        for (m, list) in MESHES.iter().zip(&lists) {
+            assert_eq!(eval_in(&node, *m).as_ref(), Some(list), "{m:?}");
+        }
+    }
+
+    /// Lists with no item in common, or where one of them is empty, stay a choice
+    /// between wholes: a list of conditional items alone would render as nothing where
+    /// the sample has `[]`.
+    #[test]
+    fn lists_with_nothing_in_every_sample_stay_whole() {
+        let mk = Markers::default();
+        for (a, b) in [
+            (json!([]), json!([{"to": "linkerd"}])),
+            (json!([1]), json!([2, 3])),
+        ] {
+            let rest = ALL & !mesh_samples(0);
+            let node = merge(
+                vec![(mesh_samples(0), tree(a.clone())), (rest, tree(b.clone()))],
+                &mk,
+                Some(&owner()),
+                None,
+            )
+            .unwrap();
+            assert!(matches!(&node, Node::Choice(c) if c.len() == 2), "{node:?}");
+            assert_eq!(eval_in(&node, Mesh::None), Some(a));
+            assert_eq!(eval_in(&node, Mesh::Istio), Some(b));
+        }
+    }
+
+    proptest::proptest! {
+        /// Lined up, every list is its columns' items in order, every column's items
+        /// are alike, and what two lists share is in one column as often as their
+        /// longest common subsequence allows.
+        #[test]
+        fn every_list_is_its_columns_in_order(
+            lists in proptest::collection::vec(proptest::collection::vec(0u8..4, 0..8), 1..5)
+        ) {
+            let trees: Vec<Vec<Tree>> = lists
+                .iter()
+                .map(|l| l.iter().map(|i| Tree::Int(i64::from(*i))).collect())
+                .collect();
+            let slices: Vec<&[Tree]> = trees.iter().map(Vec::as_slice).collect();
+            let columns = align(&slices).unwrap();
+            for (v, list) in lists.iter().enumerate() {
+                let mut at = Vec::new();
+                for column in &columns {
+                    let mine: Vec<usize> =
+                        column.iter().filter(|(c, _)| *c == v).map(|(_, i)| *i).collect();
+                    proptest::prop_assert!(mine.len() <= 1);
+                    at.extend(mine);
+                }
+                proptest::prop_assert_eq!(at, (0..list.len()).collect::<Vec<_>>());
+            }
+            for column in &columns {
+                let items: Vec<u8> = column.iter().map(|(v, i)| lists[*v][*i]).collect();
+                proptest::prop_assert!(items.windows(2).all(|w| w[0] == w[1]), "{:?}", column);
+            }
+            if let [a, b] = lists.as_slice() {
+                let shared = columns.iter().filter(|c| c.len() == 2).count();
+                proptest::prop_assert_eq!(shared, lcs(a, b));
+            }
+        }
+    }
+
+    /// The length of the longest common subsequence, by recursion (short lists only).
+    fn lcs(a: &[u8], b: &[u8]) -> usize {
+        match (a.split_first(), b.split_first()) {
+            (Some((x, ra)), Some((y, rb))) if x == y => 1 + lcs(ra, rb),
+            (Some((_, ra)), Some((_, rb))) => lcs(ra, b).max(lcs(a, rb)),
+            _ => 0,
+        }
     }
 
     /// `renders` answers exactly what comparing `eval`'s rendering would, for every
