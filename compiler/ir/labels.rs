@@ -55,9 +55,15 @@ impl<'m> Cx<'m> {
     }
 
     pub fn new(m: &'m Model) -> Cx<'m> {
-        let p = &m.platform;
+        Cx::standing_in(m, instance(m), m.platform.namespace.clone())
+    }
+
+    /// The context of a model whose objects have `instance` for their instance label and
+    /// `ns` for their namespace, instead of the environment's own (the chart's check
+    /// compares environments' objects with one another this way).
+    pub fn standing_in(m: &'m Model, instance: String, ns: String) -> Cx<'m> {
         let mut common = platform_labels(m);
-        common.insert(INSTANCE.into(), instance(m));
+        common.insert(INSTANCE.into(), instance);
         let mut edges = Vec::new();
         for w in &m.workloads {
             for c in &w.calls {
@@ -104,7 +110,7 @@ impl<'m> Cx<'m> {
             .collect();
         Cx {
             m,
-            ns: p.namespace.clone(),
+            ns,
             common,
             edges,
             by_from,

@@ -197,12 +197,7 @@ fn make<E: From<EmitError> + Send>(
         let mut out = Vec::new();
         for (i, src) in run.iter().enumerate() {
             let templates = templates_of(*src, &cxs, sampling, &sampler, &owners, &extra)?;
-            let mut found = Vec::new();
-            for (e, check) in checks.iter().enumerate() {
-                for (at, m) in check.mismatches(&templates, start + i, *src)? {
-                    found.push((e, at, m));
-                }
-            }
+            let found = mismatches(&checks, &templates, start + i, *src)?;
             if found.is_empty() {
                 hand_on(&templates)?;
             } else {
@@ -234,14 +229,12 @@ fn make<E: From<EmitError> + Send>(
                 by_environment(&mut templates, env, m, &sampler.markers, &extra);
             }
         }
-        for (e, check) in rechecks.iter().enumerate() {
-            for (at, m) in check.mismatches(&templates, pos, src)? {
-                if unfixed
-                    .as_ref()
-                    .is_none_or(|(ue, uat, _)| (e, &at) < (*ue, uat))
-                {
-                    unfixed = Some((e, at, m));
-                }
+        for (e, at, m) in mismatches(&rechecks, &templates, pos, src)? {
+            if unfixed
+                .as_ref()
+                .is_none_or(|(ue, uat, _)| (e, &at) < (*ue, uat))
+            {
+                unfixed = Some((e, at, m));
             }
         }
         hand_on(&templates)?;
@@ -664,12 +657,86 @@ fn config_name(c: &str, data: &Value) -> String {
     format!("{c}-{}", l::config_hash_of(pairs))
 }
 
+/// The release name and namespace the chart is checked with, and what the
+/// environments' objects are lowered with for the check in the place of their instance
+/// label and namespace: the same in every environment, so that objects that differ in
+/// nothing else are equal. The chart has the release's name and namespace there
+/// whatever they are; where an environment's object is written into the chart or named
+/// in a message, its own are put back ([`restore`]).
+const RELEASE: &str = "\u{0}release\u{0}";
+const NAMESPACE: &str = "\u{0}namespace\u{0}";
+
+/// An environment's object as it is, from its lowering for the check: the stand-ins for
+/// the release and the namespace replaced by the environment's own.
+fn restore(v: &mut Tree, env: &Model) {
+    match v {
+        Tree::Str(s) if s.contains('\0') => {
+            *s = s
+                .replace(RELEASE, &l::instance(env))
+                .replace(NAMESPACE, &env.platform.namespace);
+        }
+        Tree::Map(m) => m.iter_mut().for_each(|(_, c)| restore(c, env)),
+        Tree::List(a) => a.iter_mut().for_each(|c| restore(c, env)),
+        _ => {}
+    }
+}
+
 /// What the chart is checked against for one environment: its values and its objects.
 struct EnvCheck<'m> {
     env: &'m Model,
     values: Value,
-    release: String,
     cx: l::Cx<'m>,
+}
+
+/// Every environment's mismatches with a group's templates (see
+/// [`EnvCheck::mismatches`]), by environment. An environment whose objects of the group
+/// are those of one found to match already, and whose values agree with that one's on
+/// all the templates read, matches as well without being rendered again.
+fn mismatches(
+    checks: &[EnvCheck],
+    templates: &[Template],
+    pos: usize,
+    src: crate::ir::Source,
+) -> Result<Vec<(usize, Key, Mismatch)>, EmitError> {
+    let groups: Vec<Option<crate::ir::Group>> = checks
+        .iter()
+        .map(|c| crate::ir::lower_source(&c.cx, src))
+        .collect();
+    let same = |a: &Option<crate::ir::Group>, b: &Option<crate::ir::Group>| match (a, b) {
+        (Some(a), Some(b)) => a.file == b.file && a.objects == b.objects,
+        (None, None) => true,
+        _ => false,
+    };
+    // What the group's templates read of each environment's values.
+    let mut reads = Vec::new();
+    if checks.len() > 1 {
+        for t in templates {
+            tmpl::cond_reads(&t.cond, &mut reads);
+            tmpl::reads_of(&t.node, &mut reads);
+        }
+        reads.sort_unstable();
+        reads.dedup();
+    }
+    let mut matching: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for (e, (check, group)) in checks.iter().zip(&groups).enumerate() {
+        let ctx = check.ctx();
+        let like = |d: &usize| {
+            let (Some(seen), Some(theirs)) = (checks.get(*d), groups.get(*d)) else {
+                return false;
+            };
+            ctx.agrees_on(&seen.ctx(), &reads) && same(group, theirs)
+        };
+        if matching.iter().any(like) {
+            continue;
+        }
+        let ms = check.mismatches(&ctx, templates, pos, group.as_ref())?;
+        if ms.is_empty() {
+            matching.push(e);
+        }
+        found.extend(ms.into_iter().map(|(at, m)| (e, at, m)));
+    }
+    Ok(found)
 }
 
 impl<'m> EnvCheck<'m> {
@@ -677,27 +744,31 @@ impl<'m> EnvCheck<'m> {
         EnvCheck {
             env,
             values: values_of(env, per_env),
-            release: l::instance(env),
-            cx: l::Cx::new(env),
+            cx: l::Cx::standing_in(env, RELEASE.to_string(), NAMESPACE.to_string()),
         }
     }
 
-    /// Renders a group's templates with the environment's values and compares them with
-    /// the environment's objects of that group (lowered here, compared and dropped):
-    /// every object that comes out differently, with where it sorts.
+    /// What the templates are rendered with for this environment.
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            values: &self.values,
+            namespace: NAMESPACE,
+            release: RELEASE,
+            config_name: &config_name,
+        }
+    }
+
+    /// Renders a group's templates with the environment's values (`ctx`) and compares
+    /// them with the environment's objects of that group: every object that comes out
+    /// differently, with where it sorts.
     fn mismatches(
         &self,
+        ctx: &Ctx,
         templates: &[Template],
         pos: usize,
-        src: crate::ir::Source,
+        group: Option<&crate::ir::Group>,
     ) -> Result<Vec<(Key, Mismatch)>, EmitError> {
         let env = self.env;
-        let ctx = Ctx {
-            values: &self.values,
-            namespace: &env.platform.namespace,
-            release: &self.release,
-            config_name: &config_name,
-        };
         let failed = |o: &crate::ir::Object, e: &dyn std::fmt::Display| EmitError::Helm {
             env: Some(env.env.clone()),
             object: o.name().to_string(),
@@ -712,12 +783,14 @@ impl<'m> EnvCheck<'m> {
         }
         let mut out: Vec<(Key, Mismatch)> = Vec::new();
         let mut matched = vec![false; templates.len()];
-        if let Some(g) = crate::ir::lower_source(&self.cx, src) {
+        if let Some(g) = group {
             for (oi, o) in g.objects.iter().enumerate() {
                 let at = (pos, oi, String::new());
                 let k = object_key(o);
                 let tree = Tree::of(o).map_err(|e| failed(o, &e))?;
                 let Some(ts) = by_key.get(&k) else {
+                    let mut tree = tree;
+                    restore(&mut tree, env);
                     out.push((
                         at,
                         Mismatch {
@@ -738,8 +811,16 @@ impl<'m> EnvCheck<'m> {
                         continue;
                     }
                     // Rendered in full, and the object made a value, only to say how
-                    // they differ.
-                    let r = ctx.eval(&t.node).unwrap_or(Value::Null);
+                    // they differ: with the environment's own release and namespace.
+                    let release = l::instance(env);
+                    let own = Ctx {
+                        namespace: &env.platform.namespace,
+                        release: &release,
+                        ..*ctx
+                    };
+                    let r = own.eval(&t.node).unwrap_or(Value::Null);
+                    let mut tree = tree.clone();
+                    restore(&mut tree, env);
                     if let Some(reason) = first_difference(&tree.to_value(), &r) {
                         out.push((
                             at.clone(),
@@ -747,7 +828,7 @@ impl<'m> EnvCheck<'m> {
                                 key: k.clone(),
                                 reason,
                                 template: Some(i),
-                                raw: Some((tree.clone(), g.file.clone())),
+                                raw: Some((tree, g.file.clone())),
                             },
                         ));
                     }

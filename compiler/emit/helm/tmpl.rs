@@ -548,6 +548,67 @@ pub fn config_data(node: &mut Node) {
     }
 }
 
+/// What rendering a template reads of its context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Read<'n> {
+    Value(&'n [String]),
+    /// A config's entries, for its name.
+    Config(&'n str),
+    Namespace,
+    Release,
+    Mesh,
+    /// What replica regime a workload is in.
+    Regime(&'n [String]),
+    Env,
+}
+
+/// Adds what rendering `n` reads to `out`.
+pub fn reads_of<'n>(n: &'n Node, out: &mut Vec<Read<'n>>) {
+    match n {
+        Node::Lit(_) => {}
+        Node::Map(entries) => entries.iter().for_each(|(_, n, c)| {
+            cond_reads(c, out);
+            reads_of(n, out);
+        }),
+        Node::List(items) => items.iter().for_each(|(n, c)| {
+            cond_reads(c, out);
+            reads_of(n, out);
+        }),
+        Node::Knob(k) => knob_reads(k, out),
+        Node::Text(pieces) => pieces.iter().for_each(|p| match p {
+            Piece::Lit(_) => {}
+            Piece::Expr(k) => knob_reads(k, out),
+        }),
+        Node::Yaml(path) => out.push(Read::Value(path)),
+        Node::Choice(branches) => branches.iter().for_each(|(c, n)| {
+            cond_reads(c, out);
+            reads_of(n, out);
+        }),
+    }
+}
+
+/// Adds what deciding `c` reads to `out`.
+pub fn cond_reads<'n>(c: &'n Cond, out: &mut Vec<Read<'n>>) {
+    match c {
+        Cond::True => {}
+        Cond::Mesh(_) => out.push(Read::Mesh),
+        Cond::Regime(owner, _) => out.push(Read::Regime(owner)),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| cond_reads(c, out)),
+        Cond::Env(_) => out.push(Read::Env),
+        Cond::Not(c) => cond_reads(c, out),
+    }
+}
+
+fn knob_reads<'n>(k: &'n Knob, out: &mut Vec<Read<'n>>) {
+    match k {
+        Knob::Value { path, .. } => out.push(Read::Value(path)),
+        Knob::Namespace => out.push(Read::Namespace),
+        Knob::Instance => out.push(Read::Release),
+        Knob::ConfigName { config } => out.push(Read::Config(config)),
+        Knob::Service | Knob::Chart | Knob::HelmOnly(_) | Knob::SecretChecksum(_) => {}
+    }
+}
+
 // ---- evaluating --------------------------------------------------------------------
 
 /// What a template is rendered with.
@@ -697,6 +758,33 @@ impl Ctx<'_> {
             },
             Node::Text(_) => same_as(raw, self.eval(n).as_ref()),
         }
+    }
+
+    /// Whether `n` renders the same here as in `other`: every value, condition and
+    /// release field it reads (all that [`Ctx::eval`] and [`Ctx::renders`] read) is the
+    /// same in both.
+    #[cfg(test)]
+    pub fn agrees(&self, other: &Ctx, n: &Node) -> bool {
+        let mut reads = Vec::new();
+        reads_of(n, &mut reads);
+        self.agrees_on(other, &reads)
+    }
+
+    /// Whether each of `reads` is the same here as in `other`. The contexts are a
+    /// chart's, so they compute config names alike.
+    pub fn agrees_on(&self, other: &Ctx, reads: &[Read]) -> bool {
+        reads.iter().all(|r| match r {
+            Read::Value(path) => self.lookup(path) == other.lookup(path),
+            Read::Config(config) => {
+                let path = ["configs".to_string(), super::values::camel(config)];
+                self.lookup(&path) == other.lookup(&path)
+            }
+            Read::Namespace => self.namespace == other.namespace,
+            Read::Release => self.release == other.release,
+            Read::Mesh => self.mesh() == other.mesh(),
+            Read::Regime(owner) => self.regime(owner) == other.regime(owner),
+            Read::Env => member(self.values, "environment") == member(other.values, "environment"),
+        })
     }
 
     /// What a template's rendering is known by: `apiVersion kind name`.
@@ -1489,6 +1577,105 @@ mod tests {
             ]),
         )]);
         assert_eq!(ctx.key(&object), "v1 ConfigMap app-hash");
+    }
+
+    /// Two contexts that agree on what a template reads render it alike, and a change
+    /// to what no template reads leaves every template agreeing.
+    #[test]
+    fn contexts_that_agree_on_what_a_template_reads_render_it_alike() {
+        let base = json!({
+            "mesh": "linkerd",
+            "environment": "prod",
+            "port": 8080,
+            "name": "api",
+            "other": 1,
+            "configs": {"app": {"a": "1"}},
+            "services": {"api": {"replicaCount": 3, "autoscaling": {"enabled": false}}},
+        });
+        let changed = |path: &[&str], v: Value| {
+            let mut values = base.clone();
+            let mut at = &mut values;
+            for k in path {
+                at = &mut at[*k];
+            }
+            *at = v;
+            values
+        };
+        let variants = [
+            (changed(&["other"], json!(2)), "ns", "rel", true),
+            (changed(&["mesh"], json!("istio")), "ns", "rel", false),
+            (changed(&["port"], json!(9090)), "ns", "rel", false),
+            (changed(&["name"], json!("web")), "ns", "rel", false),
+            (
+                changed(&["configs", "app", "a"], json!("2")),
+                "ns",
+                "rel",
+                false,
+            ),
+            (changed(&["environment"], json!("dev")), "ns", "rel", false),
+            (
+                changed(&["services", "api", "replicaCount"], json!(1)),
+                "ns",
+                "rel",
+                false,
+            ),
+            (
+                changed(&["services", "api", "replicaCount"], json!(5)),
+                "ns",
+                "rel",
+                true,
+            ),
+            (base.clone(), "other-ns", "rel", false),
+            (base.clone(), "ns", "other-rel", false),
+        ];
+        let config_name = |c: &str, data: &Value| format!("{c}-{data}");
+        let ctx_of = |values, namespace, release| Ctx {
+            values,
+            namespace,
+            release,
+            config_name: &config_name,
+        };
+        let knob = |p: &[&str]| {
+            Node::Knob(Knob::Value {
+                path: p.iter().map(|s| s.to_string()).collect(),
+                int: true,
+            })
+        };
+        let nodes = [
+            lit(json!({"a": [1, 2]})),
+            knob(&["port"]),
+            Node::Text(vec![Piece::Lit("x-".into()), Piece::Expr(Knob::Instance)]),
+            Node::Knob(Knob::Namespace),
+            Node::Yaml(vec!["configs".into(), "app".into()]),
+            Node::Knob(Knob::ConfigName {
+                config: "app".into(),
+            }),
+            Node::Map(vec![
+                ("name".into(), knob(&["name"]), Cond::True),
+                ("x".into(), lit(json!(1)), Cond::Mesh(vec![Mesh::Istio])),
+            ]),
+            Node::List(vec![(lit(json!(1)), Cond::Env(vec!["prod".into()]))]),
+            Node::Choice(vec![
+                (
+                    Cond::Regime(owner(), vec![Regime::Fixed]),
+                    lit(json!("fixed")),
+                ),
+                (Cond::True, lit(json!("one"))),
+            ]),
+        ];
+        let here = ctx_of(&base, "ns", "rel");
+        for (values, namespace, release, all_agree) in &variants {
+            let there = ctx_of(values, namespace, release);
+            let mut any_disagrees = false;
+            for n in &nodes {
+                if here.agrees(&there, n) {
+                    assert_eq!(here.eval(n), there.eval(n), "{n:?} with {values}");
+                } else {
+                    any_disagrees = true;
+                }
+            }
+            assert_eq!(!any_disagrees, *all_agree, "{values} {namespace} {release}");
+        }
     }
 
     /// A literal string in a template is written as the YAML writer writes it as a
