@@ -320,3 +320,24 @@ fn wrong_values_and_missing_secrets_fail_at_install_with_clear_messages() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An object an environment has in its own form is written into the chart with the
+/// release's namespace wherever the object has the namespace (an Istio principal names
+/// the caller's), as the templates made from the samples have it, not the namespace the
+/// environment was compiled for.
+#[test]
+fn an_environment_s_own_form_of_an_object_takes_the_release_s_namespace() {
+    let out = build("tests/emit/env-mesh-calls.sorcha");
+    let batch = out
+        .chart
+        .iter()
+        .find(|f| f.path.ends_with("/templates/service-batch.yaml"))
+        .unwrap();
+    let text = String::from_utf8_lossy(&batch.bytes);
+    assert!(text.contains(r#"eq .Values.environment "prod""#), "{text}");
+    assert!(
+        text.contains(r#"{{ printf "cluster.local/ns/%v/sa/web" .Release.Namespace | quote }}"#),
+        "{text}"
+    );
+    assert!(!text.contains("cluster.local/ns/shop/"), "{text}");
+}

@@ -322,7 +322,8 @@ struct Mismatch {
     reason: String,
     /// The template that renders it for the environment.
     template: Option<usize>,
-    /// The environment's object, and its file, when it has one.
+    /// The environment's object as the check lowers it (with the stand-ins for the
+    /// release and the namespace), and its file, when it has one.
     raw: Option<(Tree, String)>,
 }
 
@@ -345,7 +346,7 @@ fn by_environment(
         }
         return;
     };
-    let node = env_node(raw, env, mk, extra);
+    let node = env_node(raw, mk, extra);
     let existing = m
         .template
         .or_else(|| templates.iter().position(|t| t.key == m.key));
@@ -379,34 +380,11 @@ fn by_environment(
     }
 }
 
-/// An environment's object as a template: its namespace and instance label from the
-/// release, and Helm's own additions.
-fn env_node(mut v: Tree, env: &Model, mk: &sample::Markers, extra: &Additions) -> Node {
+/// An environment's object, as lowered for the check, as a template: its namespace and
+/// instance label from the release, and Helm's own additions.
+fn env_node(mut v: Tree, mk: &sample::Markers, extra: &Additions) -> Node {
     helm_additions(&mut v, extra);
-    let namespace = v.get("kind").and_then(Tree::as_str) == Some("Namespace");
-    if let Some(meta) = v.get_mut("metadata") {
-        if namespace {
-            meta.insert("name", Tree::Str(mk.namespace.clone()));
-        } else if meta.get("namespace").is_some() {
-            meta.insert("namespace", Tree::Str(mk.namespace.clone()));
-        }
-    }
-    fn instance(v: &mut Tree, from: &str, to: &str) {
-        match v {
-            Tree::Map(m) => {
-                for (k, c) in m.iter_mut() {
-                    if k == l::INSTANCE && c.as_str() == Some(from) {
-                        *c = Tree::Str(to.to_string());
-                    } else {
-                        instance(c, from, to);
-                    }
-                }
-            }
-            Tree::List(a) => a.iter_mut().for_each(|c| instance(c, from, to)),
-            _ => {}
-        }
-    }
-    instance(&mut v, &l::instance(env), &mk.instance);
+    restore(&mut v, &mk.instance, &mk.namespace);
     tmpl::subst(v, mk, None)
 }
 
@@ -661,22 +639,23 @@ fn config_name(c: &str, data: &Value) -> String {
 /// environments' objects are lowered with for the check in the place of their instance
 /// label and namespace: the same in every environment, so that objects that differ in
 /// nothing else are equal. The chart has the release's name and namespace there
-/// whatever they are; where an environment's object is written into the chart or named
-/// in a message, its own are put back ([`restore`]).
+/// whatever they are: where an environment's object is written into the chart, they
+/// become the release's (markers, [`env_node`]); where it is named in a message, the
+/// environment's own are put back ([`restore`]).
 const RELEASE: &str = "\u{0}release\u{0}";
 const NAMESPACE: &str = "\u{0}namespace\u{0}";
 
-/// An environment's object as it is, from its lowering for the check: the stand-ins for
-/// the release and the namespace replaced by the environment's own.
-fn restore(v: &mut Tree, env: &Model) {
+/// An object lowered for the check with `release` and `namespace` in the place of the
+/// stand-ins for them.
+fn restore(v: &mut Tree, release: &str, namespace: &str) {
     match v {
         Tree::Str(s) if s.contains('\0') => {
-            *s = s
-                .replace(RELEASE, &l::instance(env))
-                .replace(NAMESPACE, &env.platform.namespace);
+            *s = s.replace(RELEASE, release).replace(NAMESPACE, namespace);
         }
-        Tree::Map(m) => m.iter_mut().for_each(|(_, c)| restore(c, env)),
-        Tree::List(a) => a.iter_mut().for_each(|c| restore(c, env)),
+        Tree::Map(m) => m
+            .iter_mut()
+            .for_each(|(_, c)| restore(c, release, namespace)),
+        Tree::List(a) => a.iter_mut().for_each(|c| restore(c, release, namespace)),
         _ => {}
     }
 }
@@ -690,8 +669,9 @@ struct EnvCheck<'m> {
 
 /// Every environment's mismatches with a group's templates (see
 /// [`EnvCheck::mismatches`]), by environment. An environment whose objects of the group
-/// are those of one found to match already, and whose values agree with that one's on
-/// all the templates read, matches as well without being rendered again.
+/// are those of one found to match already (exactly, stand-ins and all), and whose
+/// values agree with that one's on all the templates read, matches as well without being
+/// rendered again.
 fn mismatches(
     checks: &[EnvCheck],
     templates: &[Template],
@@ -730,8 +710,8 @@ fn mismatches(
         if matching.iter().any(like) {
             continue;
         }
-        let ms = check.mismatches(&ctx, templates, pos, group.as_ref())?;
-        if ms.is_empty() {
+        let (ms, exact) = check.mismatches(&ctx, templates, pos, group.as_ref())?;
+        if ms.is_empty() && exact {
             matching.push(e);
         }
         found.extend(ms.into_iter().map(|(at, m)| (e, at, m)));
@@ -760,15 +740,20 @@ impl<'m> EnvCheck<'m> {
 
     /// Renders a group's templates with the environment's values (`ctx`) and compares
     /// them with the environment's objects of that group: every object that comes out
-    /// differently, with where it sorts.
+    /// differently, with where it sorts; and whether every object came out exactly with
+    /// the stand-ins for the release and the namespace (one may differ only there and
+    /// still come out the same with the environment's own).
     fn mismatches(
         &self,
         ctx: &Ctx,
         templates: &[Template],
         pos: usize,
         group: Option<&crate::ir::Group>,
-    ) -> Result<Vec<(Key, Mismatch)>, EmitError> {
+    ) -> Result<(Vec<(Key, Mismatch)>, bool), EmitError> {
         let env = self.env;
+        // Whether every object is rendered with the stand-ins exactly, and not only with
+        // the environment's own release and namespace.
+        let mut exact = true;
         let failed = |o: &crate::ir::Object, e: &dyn std::fmt::Display| EmitError::Helm {
             env: Some(env.env.clone()),
             object: o.name().to_string(),
@@ -789,8 +774,6 @@ impl<'m> EnvCheck<'m> {
                 let k = object_key(o);
                 let tree = Tree::of(o).map_err(|e| failed(o, &e))?;
                 let Some(ts) = by_key.get(&k) else {
-                    let mut tree = tree;
-                    restore(&mut tree, env);
                     out.push((
                         at,
                         Mismatch {
@@ -819,18 +802,20 @@ impl<'m> EnvCheck<'m> {
                         ..*ctx
                     };
                     let r = own.eval(&t.node).unwrap_or(Value::Null);
-                    let mut tree = tree.clone();
-                    restore(&mut tree, env);
-                    if let Some(reason) = first_difference(&tree.to_value(), &r) {
+                    let mut theirs = tree.clone();
+                    restore(&mut theirs, &release, &env.platform.namespace);
+                    if let Some(reason) = first_difference(&theirs.to_value(), &r) {
                         out.push((
                             at.clone(),
                             Mismatch {
                                 key: k.clone(),
                                 reason,
                                 template: Some(i),
-                                raw: Some((tree, g.file.clone())),
+                                raw: Some((tree.clone(), g.file.clone())),
                             },
                         ));
+                    } else {
+                        exact = false;
                     }
                 }
             }
@@ -849,7 +834,7 @@ impl<'m> EnvCheck<'m> {
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        Ok((out, exact))
     }
 }
 
