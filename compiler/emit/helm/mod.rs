@@ -619,7 +619,7 @@ fn helm_additions(v: &mut Tree, extra: &Additions) {
 
 /// The values of an environment, as a tree.
 fn values_of(m: &Model, per_env: bool) -> Value {
-    values::tree(&values::leaves(m, per_env))
+    values::into_tree(values::leaves(m, per_env))
 }
 
 /// A config's ConfigMap name from its entries, as the chart's helper computes it.

@@ -345,21 +345,34 @@ pub fn leaves(m: &Model, per_env: bool) -> Vec<Leaf> {
 pub fn tree(leaves: &[Leaf]) -> Value {
     let mut root = Value::Object(Map::new());
     for l in leaves {
-        let mut cur = &mut root;
-        for (i, k) in l.path.iter().enumerate() {
-            let Value::Object(m) = cur else {
-                break;
-            };
-            if i + 1 == l.path.len() {
-                m.insert(k.clone(), l.value.clone());
-                break;
-            }
-            cur = m
-                .entry(k.clone())
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
+        put(&mut root, l.path.iter().cloned(), l.value.clone());
     }
     root
+}
+
+/// The leaves as one tree of maps, their paths and values moved into it.
+pub fn into_tree(leaves: Vec<Leaf>) -> Value {
+    let mut root = Value::Object(Map::new());
+    for l in leaves {
+        put(&mut root, l.path.into_iter(), l.value);
+    }
+    root
+}
+
+/// Sets the value at a path of keys, making the maps on the way.
+fn put(root: &mut Value, path: impl Iterator<Item = String>, value: Value) {
+    let mut path = path.peekable();
+    let mut cur = root;
+    while let Some(k) = path.next() {
+        let Value::Object(m) = cur else {
+            return;
+        };
+        if path.peek().is_none() {
+            m.insert(k, value);
+            return;
+        }
+        cur = m.entry(k).or_insert_with(|| Value::Object(Map::new()));
+    }
 }
 
 /// What `b` changes of `a`: changed leaves, maps key by key, removed keys as null
