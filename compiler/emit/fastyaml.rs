@@ -100,8 +100,13 @@ pub fn obviously_plain(s: &str) -> bool {
         return false;
     };
     (first.is_ascii_alphabetic() || first == b'_' || first == b'/')
-        && b.iter().all(|&c| NAME_BYTES[usize::from(c)])
+        && name_bytes(b)
         && !is_keyword(s)
+}
+
+/// Whether every byte is an ASCII letter or digit, or one of `_ . / -`.
+pub fn name_bytes(b: &[u8]) -> bool {
+    b.iter().all(|&c| NAME_BYTES[usize::from(c)])
 }
 
 /// An ASCII letter or digit, or one of `_ . / -`.

@@ -1085,9 +1085,7 @@ impl Printer<'_> {
 
     fn key(k: &str) -> Cow<'_, str> {
         let b = k.as_bytes();
-        let plain = b.first().is_some_and(u8::is_ascii_alphabetic)
-            && b.iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'));
+        let plain = b.first().is_some_and(u8::is_ascii_alphabetic) && fastyaml::name_bytes(b);
         if plain {
             Cow::Borrowed(k)
         } else {
