@@ -760,18 +760,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether `n` renders the same here as in `other`: every value, condition and
-    /// release field it reads (all that [`Ctx::eval`] and [`Ctx::renders`] read) is the
-    /// same in both.
-    #[cfg(test)]
-    pub fn agrees(&self, other: &Ctx, n: &Node) -> bool {
-        let mut reads = Vec::new();
-        reads_of(n, &mut reads);
-        self.agrees_on(other, &reads)
-    }
-
-    /// Whether each of `reads` is the same here as in `other`. The contexts are a
-    /// chart's, so they compute config names alike.
+    /// Whether each of `reads` is the same here as in `other` (what [`reads_of`] finds a
+    /// template reads is all that [`Ctx::eval`] and [`Ctx::renders`] read of it). The
+    /// contexts are a chart's, so they compute config names alike.
     pub fn agrees_on(&self, other: &Ctx, reads: &[Read]) -> bool {
         reads.iter().all(|r| match r {
             Read::Value(path) => self.lookup(path) == other.lookup(path),
@@ -1661,12 +1652,18 @@ mod tests {
                 (Cond::True, lit(json!("one"))),
             ]),
         ];
+        // Whether `n` renders the same in both contexts, by what it reads.
+        let agrees = |here: &Ctx, there: &Ctx, n: &Node| {
+            let mut reads = Vec::new();
+            reads_of(n, &mut reads);
+            here.agrees_on(there, &reads)
+        };
         let here = ctx_of(&base, "ns", "rel");
         for (values, namespace, release, all_agree) in &variants {
             let there = ctx_of(values, namespace, release);
             let mut any_disagrees = false;
             for n in &nodes {
-                if here.agrees(&there, n) {
+                if agrees(&here, &there, n) {
                     assert_eq!(here.eval(n), there.eval(n), "{n:?} with {values}");
                 } else {
                     any_disagrees = true;
