@@ -349,6 +349,22 @@ impl Builder<'_> {
         }
     }
 
+    /// The dot-separated names in `text`, which starts at `from` in the chunk, each
+    /// with its span. The grammar writes the names of keys and references out rather
+    /// than as `ident` pairs (see `key` there); no name contains a `.`.
+    fn names(&self, text: &str, from: usize, each: &mut impl FnMut(Ident)) {
+        let mut at = self.base + from;
+        for name in text.split('.') {
+            if !name.is_empty() {
+                each(Ident {
+                    name: name.to_string(),
+                    span: Span::new(self.source, at, at + name.len()),
+                });
+            }
+            at += name.len() + 1;
+        }
+    }
+
     fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
         if p.as_rule() != Rule::item {
             return None;
@@ -443,18 +459,43 @@ impl Builder<'_> {
 
     /// A reference: its path's names, then its arguments when it is a call.
     fn reference(&mut self, p: Pair<Rule>) -> ExprKind {
+        let start = p.as_span().start();
+        let text = p.as_str();
+        let call_args = p.into_inner().next();
+        let names_end = call_args
+            .as_ref()
+            .map_or(text.len(), |c| c.as_span().start() - start);
         let mut segments = Vec::new();
-        let mut call_args = None;
-        for q in p.into_inner() {
-            match q.as_rule() {
-                Rule::ident => segments.push(self.ident(q)),
-                _ => call_args = Some(q),
-            }
-        }
+        self.names(&text[..names_end], start, &mut |name| segments.push(name));
         let span = match (segments.first(), segments.last()) {
             (Some(first), Some(last)) => first.span.to(last.span),
             _ => Span::new(self.source, self.base, self.base),
         };
+        // `true` and `false` are read as names (the grammar tries a reference first,
+        // being the commonest value) and become booleans here.
+        if let Some(first) = segments.first()
+            && matches!(first.name.as_str(), "true" | "false")
+        {
+            let value = first.name == "true";
+            if segments.len() > 1 || call_args.is_some() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::SYNTAX,
+                        Span::new(
+                            self.source,
+                            self.base + start,
+                            self.base + start + text.len(),
+                        ),
+                        format!(
+                            "`{}` is a boolean: it has no fields and cannot be called",
+                            first.name
+                        ),
+                    )
+                    .with_help("write `true` or `false` alone"),
+                );
+            }
+            return ExprKind::Bool(value);
+        }
         let path = Path { segments, span };
         let Some(call_args) = call_args else {
             return ExprKind::Ref(path);
@@ -612,36 +653,42 @@ impl Builder<'_> {
 
     fn key(&mut self, p: Pair<Rule>) -> Key {
         let span = self.span(&p);
+        let start = p.as_span().start();
+        let text = p.as_str();
         let mut segments = Vec::new();
-        for q in p.into_inner() {
-            match q.as_rule() {
-                Rule::ident => segments.push(KeySeg {
-                    name: q.as_str().to_string(),
-                    span: self.span(&q),
+        let mut names_from = start;
+        let names = |b: &Self, from: usize, to: usize, segments: &mut Vec<KeySeg>| {
+            b.names(&text[from - start..to - start], from, &mut |n| {
+                segments.push(KeySeg {
+                    name: n.name,
+                    span: n.span,
                     quoted: false,
-                }),
-                Rule::string => {
-                    let s = self.string(q);
-                    let name = match s.as_plain() {
-                        Some(t) => t,
-                        None => {
-                            self.diags.push(Diagnostic::new(
-                                Code::SYNTAX,
-                                s.span,
-                                "a quoted key cannot interpolate values",
-                            ));
-                            String::new()
-                        }
-                    };
-                    segments.push(KeySeg {
-                        name,
-                        span: s.span,
-                        quoted: true,
-                    });
+                });
+            });
+        };
+        // The quoted segments are pairs; the names between them are not.
+        for q in p.into_inner() {
+            names(self, names_from, q.as_span().start(), &mut segments);
+            names_from = q.as_span().end();
+            let s = self.string(q);
+            let name = match s.as_plain() {
+                Some(t) => t,
+                None => {
+                    self.diags.push(Diagnostic::new(
+                        Code::SYNTAX,
+                        s.span,
+                        "a quoted key cannot interpolate values",
+                    ));
+                    String::new()
                 }
-                _ => {}
-            }
+            };
+            segments.push(KeySeg {
+                name,
+                span: s.span,
+                quoted: true,
+            });
         }
+        names(self, names_from, start + text.len(), &mut segments);
         Key { segments, span }
     }
 
@@ -685,7 +732,6 @@ impl Builder<'_> {
         };
         let kind = match inner.as_rule() {
             Rule::number => ExprKind::Num(NumLit::new(inner.as_str())),
-            Rule::boolean => ExprKind::Bool(inner.as_str() == "true"),
             Rule::string => ExprKind::Str(self.string(inner)),
             Rule::numeric => {
                 let mut nums = inner.into_inner().filter(|q| q.as_rule() == Rule::number);
@@ -927,7 +973,6 @@ fn words(r: Rule) -> Option<&'static str> {
         Rule::expr
         | Rule::numeric
         | Rule::number
-        | Rule::boolean
         | Rule::list
         | Rule::reference
         | Rule::path
