@@ -734,13 +734,24 @@ impl Builder<'_> {
             Rule::number => ExprKind::Num(NumLit::new(inner.as_str())),
             Rule::string => ExprKind::Str(self.string(inner)),
             Rule::numeric => {
-                let mut nums = inner.into_inner().filter(|q| q.as_rule() == Rule::number);
-                let lo = nums.next().map(|q| self.expr(q));
-                let hi = nums.next().map(|q| self.expr(q));
-                match (lo, hi) {
-                    (Some(lo), Some(hi)) => ExprKind::Range(Box::new(lo), Box::new(hi)),
-                    (Some(one), None) => one.kind,
-                    _ => ExprKind::List(Vec::new()),
+                // The first number is the text before `..`; the second is a pair.
+                let text = inner.as_str();
+                let start = inner.as_span().start();
+                let mut rest = inner.into_inner();
+                let Some(dotdot) = rest.next() else {
+                    return Expr {
+                        kind: ExprKind::Num(NumLit::new(text)),
+                        span,
+                    };
+                };
+                let lo_end = dotdot.as_span().start() - start;
+                let lo = Expr {
+                    kind: ExprKind::Num(NumLit::new(&text[..lo_end])),
+                    span: Span::new(self.source, self.base + start, self.base + start + lo_end),
+                };
+                match rest.find(|q| q.as_rule() == Rule::number) {
+                    Some(hi) => ExprKind::Range(Box::new(lo), Box::new(self.expr(hi))),
+                    None => lo.kind,
                 }
             }
             Rule::list => ExprKind::List(
