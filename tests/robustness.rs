@@ -309,7 +309,11 @@ fn inputs_that_once_crashed_a_fuzzer_do_not() {
         let c = sorchac::compile("main.sorcha", &loader).unwrap();
         if let Ok(text) = std::str::from_utf8(&bytes) {
             check_invariants(text);
-            let _ = sorchac::fmt::format(sorchac::source::SourceId(0), text);
+            // What formats, formats to itself again (as the parse target checks).
+            if let Ok(once) = sorchac::fmt::format(sorchac::source::SourceId(0), text) {
+                let twice = sorchac::fmt::format(sorchac::source::SourceId(0), &once).unwrap();
+                assert_eq!(once, twice, "{}: formatting is not idempotent", p.display());
+            }
         }
         if !c.has_errors() {
             for m in &c.checked.envs {
