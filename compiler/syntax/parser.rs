@@ -339,7 +339,12 @@ struct Builder<'d> {
 impl Builder<'_> {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.source, self.base + s.start(), self.base + s.end())
+        self.span_of(s.start(), s.end())
+    }
+
+    /// The span of the bytes `start..end` of the chunk.
+    fn span_of(&self, start: usize, end: usize) -> Span {
+        Span::new(self.source, self.base + start, self.base + end)
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
@@ -352,17 +357,17 @@ impl Builder<'_> {
     /// The dot-separated names in `text`, which starts at `from` in the chunk, each
     /// with its span. The grammar writes the names of keys and references out rather
     /// than as `ident` pairs (see `key` there); no name contains a `.`.
-    fn names(&self, text: &str, from: usize, each: &mut impl FnMut(Ident)) {
-        let mut at = self.base + from;
-        for name in text.split('.') {
-            if !name.is_empty() {
-                each(Ident {
-                    name: name.to_string(),
-                    span: Span::new(self.source, at, at + name.len()),
-                });
-            }
+    fn names<'t>(&self, text: &'t str, from: usize) -> impl Iterator<Item = Ident> + 't {
+        let (source, base) = (self.source, self.base);
+        let mut at = from;
+        text.split('.').filter_map(move |name| {
+            let span = Span::new(source, base + at, base + at + name.len());
             at += name.len() + 1;
-        }
+            (!name.is_empty()).then(|| Ident {
+                name: name.to_string(),
+                span,
+            })
+        })
     }
 
     fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
@@ -459,17 +464,17 @@ impl Builder<'_> {
 
     /// A reference: its path's names, then its arguments when it is a call.
     fn reference(&mut self, p: Pair<Rule>) -> ExprKind {
+        let whole = self.span(&p);
         let start = p.as_span().start();
         let text = p.as_str();
         let call_args = p.into_inner().next();
         let names_end = call_args
             .as_ref()
             .map_or(text.len(), |c| c.as_span().start() - start);
-        let mut segments = Vec::new();
-        self.names(&text[..names_end], start, &mut |name| segments.push(name));
+        let segments: Vec<Ident> = self.names(&text[..names_end], start).collect();
         let span = match (segments.first(), segments.last()) {
             (Some(first), Some(last)) => first.span.to(last.span),
-            _ => Span::new(self.source, self.base, self.base),
+            _ => self.span_of(0, 0),
         };
         // `true` and `false` are read as names (the grammar tries a reference first,
         // being the commonest value) and become booleans here.
@@ -481,11 +486,7 @@ impl Builder<'_> {
                 self.diags.push(
                     Diagnostic::new(
                         Code::SYNTAX,
-                        Span::new(
-                            self.source,
-                            self.base + start,
-                            self.base + start + text.len(),
-                        ),
+                        whole,
                         format!(
                             "`{}` is a boolean: it has no fields and cannot be called",
                             first.name
@@ -655,20 +656,17 @@ impl Builder<'_> {
         let span = self.span(&p);
         let start = p.as_span().start();
         let text = p.as_str();
+        let unquoted = |n: Ident| KeySeg {
+            name: n.name,
+            span: n.span,
+            quoted: false,
+        };
         let mut segments = Vec::new();
         let mut names_from = start;
-        let names = |b: &Self, from: usize, to: usize, segments: &mut Vec<KeySeg>| {
-            b.names(&text[from - start..to - start], from, &mut |n| {
-                segments.push(KeySeg {
-                    name: n.name,
-                    span: n.span,
-                    quoted: false,
-                });
-            });
-        };
         // The quoted segments are pairs; the names between them are not.
         for q in p.into_inner() {
-            names(self, names_from, q.as_span().start(), &mut segments);
+            let names = &text[names_from - start..q.as_span().start() - start];
+            segments.extend(self.names(names, names_from).map(unquoted));
             names_from = q.as_span().end();
             let s = self.string(q);
             let name = match s.as_plain() {
@@ -688,7 +686,10 @@ impl Builder<'_> {
                 quoted: true,
             });
         }
-        names(self, names_from, start + text.len(), &mut segments);
+        segments.extend(
+            self.names(&text[names_from - start..], names_from)
+                .map(unquoted),
+        );
         Key { segments, span }
     }
 
@@ -747,7 +748,7 @@ impl Builder<'_> {
                 let lo_end = dotdot.as_span().start() - start;
                 let lo = Expr {
                     kind: ExprKind::Num(NumLit::new(&text[..lo_end])),
-                    span: Span::new(self.source, self.base + start, self.base + start + lo_end),
+                    span: self.span_of(start, start + lo_end),
                 };
                 match rest.find(|q| q.as_rule() == Rule::number) {
                     Some(hi) => ExprKind::Range(Box::new(lo), Box::new(self.expr(hi))),
