@@ -244,6 +244,9 @@ fn parse_chunks(
     let mut items = Vec::with_capacity(run.len());
     let mut diags = Vec::new();
     let mut fresh = Vec::new();
+    if known.is_none() && parse_run_whole(source, text, run, key, &mut items, &mut diags) {
+        return (items, diags, fresh);
+    }
     for &(start, end) in run {
         let chunk = &text[start..end];
         if chunk.trim().is_empty() {
@@ -311,6 +314,59 @@ fn parse_chunks(
         }
     }
     (items, diags, fresh)
+}
+
+/// Parses a run of chunks in one piece, as one parse: each parse has fixed costs, and
+/// a run of well-formed declarations parses as they do one by one. Returns `false`,
+/// having added nothing, when the run does not parse or a declaration would reach
+/// across the start of a chunk (a `}` missing, say): then each chunk is parsed alone,
+/// so that each broken one is reported once, as the chunks are meant to.
+fn parse_run_whole(
+    source: SourceId,
+    text: &str,
+    run: &[(usize, usize)],
+    key: bool,
+    items: &mut Vec<Item>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let (Some(&(from, _)), Some(&(_, to))) = (run.first(), run.last()) else {
+        return false;
+    };
+    if run.len() < 2 || run.iter().any(|&(s, e)| too_deep(&text[s..e]).is_some()) {
+        return false;
+    }
+    let Ok(mut pairs) = SorchaParser::parse(Rule::file, &text[from..to]) else {
+        return false;
+    };
+    let Some(f) = pairs.next() else {
+        return false;
+    };
+    // The chunk holding byte `at` of the run.
+    let chunk_of = |at: usize| run.partition_point(|&(s, _)| s <= from + at);
+    let whole: Vec<Pair<Rule>> = f
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::item)
+        .collect();
+    if whole.iter().any(|p| {
+        let s = p.as_span();
+        chunk_of(s.start()) != chunk_of(s.end().saturating_sub(1).max(s.start()))
+    }) {
+        return false;
+    }
+    let mut b = Builder {
+        source,
+        base: from,
+        diags,
+    };
+    for p in whole {
+        if let Some(mut item) = b.item(p) {
+            if key {
+                key_body(&mut item);
+            }
+            items.push(item);
+        }
+    }
+    true
 }
 
 fn too_deep(chunk: &str) -> Option<usize> {
@@ -1221,6 +1277,71 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
         assert_eq!(d.len(), 2, "{d:?}");
         assert_eq!(f.items.len(), 1);
         assert_eq!(d[0].message, "expected a value, found end of line");
+    }
+
+    /// Every item and diagnostic of `text`, parsed one chunk at a time.
+    fn chunk_by_chunk(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
+        let (mut items, mut diags) = (Vec::new(), Vec::new());
+        for range in chunk::ranges(&chunk_starts(text), text.len()) {
+            let (i, d, _) = parse_chunks(SourceId(0), text, &[range], None, false);
+            items.extend(i);
+            diags.extend(d);
+        }
+        (items, diags)
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test reads the repository's programs
+    fn a_run_parsed_whole_is_the_chunks_parsed_one_by_one() {
+        // Well-formed runs are parsed in one piece; a declaration missing its `}` would
+        // swallow the next one there, and must not.
+        let unclosed = "service a {\n  image = \"x\"\nservice b { image = \"y\" }\n";
+        let trailing_doc = "service a { image = \"x\" }\n/// belongs to nothing\n\nservice b { }\n";
+        let mut texts = vec![unclosed.to_string(), trailing_doc.to_string()];
+        let mut dirs = vec![std::path::PathBuf::from("examples"), "tests".into()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "sorcha") {
+                    texts.extend(std::fs::read_to_string(&path).ok());
+                }
+            }
+        }
+        assert!(texts.len() > 100, "{} programs", texts.len());
+        let mut whole = 0;
+        for text in &texts {
+            let (file, diags) = parse_file(SourceId(0), text);
+            let (items, one_by_one) = chunk_by_chunk(text);
+            assert_eq!(format!("{:?}", file.items), format!("{items:?}"), "{text}");
+            assert_eq!(format!("{diags:?}"), format!("{one_by_one:?}"), "{text}");
+            let starts = chunk_starts(text);
+            let mut run = Vec::new();
+            whole += usize::from(parse_run_whole(
+                SourceId(0),
+                text,
+                &chunk::ranges(&starts, text.len()),
+                false,
+                &mut run,
+                &mut Vec::new(),
+            ));
+        }
+        // Most programs are parsed whole; the broken ones fall back.
+        assert!(whole * 2 > texts.len(), "{whole} of {}", texts.len());
+        let mut run = Vec::new();
+        let starts = chunk_starts(unclosed);
+        let ranges = chunk::ranges(&starts, unclosed.len());
+        assert_eq!(ranges.len(), 2);
+        assert!(!parse_run_whole(
+            SourceId(0),
+            unclosed,
+            &ranges,
+            false,
+            &mut run,
+            &mut Vec::new()
+        ));
+        assert!(run.is_empty());
     }
 
     #[test]
