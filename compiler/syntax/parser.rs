@@ -1310,8 +1310,25 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
             }
         }
         assert!(texts.len() > 100, "{} programs", texts.len());
-        let mut whole = 0;
+        // And each broken in the ways an edit breaks it: a brace, a quote or a `=` taken
+        // out, a brace put in, the text cut short.
+        let mut broken = Vec::new();
         for text in &texts {
+            for (n, (at, c)) in text
+                .char_indices()
+                .filter(|(_, c)| "{}\"=".contains(*c))
+                .enumerate()
+            {
+                if n % 7 != 0 || n > 70 {
+                    continue;
+                }
+                broken.push(format!("{}{}", &text[..at], &text[at + c.len_utf8()..]));
+                broken.push(format!("{}{{{}", &text[..at], &text[at..]));
+                broken.push(text[..at].to_string());
+            }
+        }
+        let mut whole = 0;
+        for text in texts.iter().chain(&broken) {
             let (file, diags) = parse_file(SourceId(0), text);
             let (items, one_by_one) = chunk_by_chunk(text);
             assert_eq!(format!("{:?}", file.items), format!("{items:?}"), "{text}");
@@ -1328,7 +1345,8 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
             ));
         }
         // Most programs are parsed whole; the broken ones fall back.
-        assert!(whole * 2 > texts.len(), "{whole} of {}", texts.len());
+        assert!(whole > texts.len() / 2, "{whole} of {}", texts.len());
+        assert!(broken.len() > 1000, "{} broken programs", broken.len());
         let mut run = Vec::new();
         let starts = chunk_starts(unclosed);
         let ranges = chunk::ranges(&starts, unclosed.len());
