@@ -11,8 +11,10 @@ use std::sync::{Mutex, OnceLock};
 const MIN_PARALLEL: usize = 64;
 
 /// How many runs each thread gets on average: enough for the threads to even out runs
-/// of unequal cost, few enough that each run's fixed costs stay small.
-const RUNS_PER_THREAD: usize = 4;
+/// of unequal cost (and a core the host stalls for a while), few enough that each run's
+/// fixed costs stay small (docs/performance.md: eight measured a little faster than
+/// four once a run of declarations was parsed in one piece).
+const RUNS_PER_THREAD: usize = 8;
 
 /// How many threads to use: the cores available, or `SORCHAC_THREADS` when set (read
 /// once per process).
