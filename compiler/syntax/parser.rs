@@ -1327,25 +1327,33 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
                 broken.push(text[..at].to_string());
             }
         }
-        let mut whole = 0;
-        for text in texts.iter().chain(&broken) {
+        let (mut whole, mut whole_broken) = (0, 0);
+        for (i, text) in texts.iter().chain(&broken).enumerate() {
             let (file, diags) = parse_file(SourceId(0), text);
             let (items, one_by_one) = chunk_by_chunk(text);
             assert_eq!(format!("{:?}", file.items), format!("{items:?}"), "{text}");
             assert_eq!(format!("{diags:?}"), format!("{one_by_one:?}"), "{text}");
             let starts = chunk_starts(text);
-            let mut run = Vec::new();
-            whole += usize::from(parse_run_whole(
+            let in_one_piece = parse_run_whole(
                 SourceId(0),
                 text,
                 &chunk::ranges(&starts, text.len()),
                 false,
-                &mut run,
                 &mut Vec::new(),
-            ));
+                &mut Vec::new(),
+            );
+            match i < texts.len() {
+                true => whole += usize::from(in_one_piece),
+                false => whole_broken += usize::from(in_one_piece),
+            }
         }
-        // Most programs are parsed whole; the broken ones fall back.
+        // Most programs are parsed in one piece; most broken ones fall back.
         assert!(whole > texts.len() / 2, "{whole} of {}", texts.len());
+        assert!(
+            whole_broken < broken.len() / 2,
+            "{whole_broken} of {}",
+            broken.len()
+        );
         assert!(broken.len() > 1000, "{} broken programs", broken.len());
         let mut run = Vec::new();
         let starts = chunk_starts(unclosed);
