@@ -300,14 +300,7 @@ fn parse_chunks(
                     diags: &mut diags,
                 };
                 if let Some(f) = pairs.next() {
-                    for p in f.into_inner() {
-                        if let Some(mut item) = b.item(p) {
-                            if key {
-                                key_body(&mut item);
-                            }
-                            items.push(item);
-                        }
-                    }
+                    b.items(f.into_inner(), key, &mut items);
                 }
             }
             Err(e) => diags.push(syntax_error(source, text, start, chunk, &e)),
@@ -358,14 +351,7 @@ fn parse_run_whole(
         base: from,
         diags,
     };
-    for p in whole {
-        if let Some(mut item) = b.item(p) {
-            if key {
-                key_body(&mut item);
-            }
-            items.push(item);
-        }
-    }
+    b.items(whole, key, items);
     true
 }
 
@@ -424,6 +410,23 @@ impl Builder<'_> {
                 span,
             })
         })
+    }
+
+    /// The items among `pairs`, onto `items`; with `key`, each declaration's body keyed.
+    fn items<'i>(
+        &mut self,
+        pairs: impl IntoIterator<Item = Pair<'i, Rule>>,
+        key: bool,
+        items: &mut Vec<Item>,
+    ) {
+        for p in pairs {
+            if let Some(mut item) = self.item(p) {
+                if key {
+                    key_body(&mut item);
+                }
+                items.push(item);
+            }
+        }
     }
 
     fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
