@@ -11,7 +11,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceId, SourceMap, Span};
 use crate::syntax::ast::{self, Item};
 use crate::syntax::chunk::chunk_starts;
-use crate::syntax::{ParseCache, parse_chunked, parse_chunked_keyed, parse_file_cached};
+use crate::syntax::{ParseCache, parse_chunked, parse_file_cached, parse_keyed};
 
 /// Reads the files of a program. The CLI reads the disk; the language server overlays
 /// open editor buffers; tests serve files from memory.
@@ -189,7 +189,7 @@ fn load_file(
     let cache = loader.parse_cache().map(|c| (c, path));
     // Without a cache to keep trees in, declarations are keyed as they are parsed.
     let (file, parse_diags) = match (l.sources.get(id), cache) {
-        (Some(f), None) => parse_chunked_keyed(id, &text, f.chunk_starts(chunk_starts)),
+        (Some(f), None) => parse_keyed(id, &text, || f.chunk_starts(chunk_starts)),
         (Some(f), Some(_)) => parse_chunked(id, &text, f.chunk_starts(chunk_starts), cache),
         (None, _) => parse_file_cached(id, &text, cache),
     };

@@ -76,6 +76,31 @@ fn starts_split_at(text: &str, at: usize) -> Vec<usize> {
     starts
 }
 
+/// Where a chunk starts at every line that begins with a top-level keyword at column 0
+/// followed by a name (moved back over the doc comments directly above it), found
+/// without reading strings and comments: some may be inside one, where no chunk
+/// starts. In order; never 0.
+pub fn heads(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut heads = Vec::new();
+    let mut at = 0;
+    loop {
+        if b.get(at).is_some_and(|&c| is_word_start(c)) {
+            let end = word_end(b, at);
+            if TOP_LEVEL.contains(&&text[at..end]) && next_is_name(b, end) {
+                let start = back_over_docs(text, at);
+                if start > 0 {
+                    heads.push(start);
+                }
+            }
+        }
+        match text.get(at..).and_then(|rest| rest.find('\n')) {
+            Some(n) => at += n + 1,
+            None => return heads,
+        }
+    }
+}
+
 /// The first line at or after byte `from` that starts with a top-level keyword at
 /// column 0 followed by a name.
 fn split_point(text: &str, from: usize) -> Option<usize> {
@@ -298,8 +323,9 @@ fn next_is_name(b: &[u8], mut i: usize) -> bool {
     i < b.len() && (is_word_start(b[i]) || b[i] == b'"')
 }
 
-/// Moves a chunk start back over the `///` lines directly above it.
-fn back_over_docs(text: &str, start: usize) -> usize {
+/// Moves a chunk start back over the `///` lines directly above it: where the chunk of a
+/// declaration whose line starts at `start` begins.
+pub fn back_over_docs(text: &str, start: usize) -> usize {
     let mut s = text[..start].rfind('\n').map_or(0, |n| n + 1);
     loop {
         if s == 0 {

@@ -9,4 +9,5 @@ mod parser;
 
 pub use parser::{
     MAX_NESTING, ParseCache, parse_chunked, parse_chunked_keyed, parse_file, parse_file_cached,
+    parse_keyed,
 };

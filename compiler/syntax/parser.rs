@@ -167,6 +167,11 @@ pub fn parse_file_cached(
     text: &str,
     cache: Option<(&ParseCache, &str)>,
 ) -> (File, Vec<Diagnostic>) {
+    if cache.is_none()
+        && let Some(parsed) = parse_unchunked(source, text, false)
+    {
+        return parsed;
+    }
     parse_chunked(source, text, &chunk_starts(text), cache)
 }
 
@@ -190,6 +195,111 @@ pub fn parse_chunked_keyed(
     starts: &[usize],
 ) -> (File, Vec<Diagnostic>) {
     parse_chunks_of(source, text, starts, None, true)
+}
+
+/// Like [`parse_chunked_keyed`], without finding the chunks first when the file can do
+/// without them (see [`parse_unchunked`]).
+pub fn parse_keyed<'s>(
+    source: SourceId,
+    text: &str,
+    starts: impl FnOnce() -> &'s [usize],
+) -> (File, Vec<Diagnostic>) {
+    match parse_unchunked(source, text, true) {
+        Some(parsed) => parsed,
+        None => parse_chunked_keyed(source, text, starts()),
+    }
+}
+
+/// Parses a file without scanning it for its chunks, as most files can be: split
+/// before the declarations that begin a line at column 0 ([`chunk::heads`]), each run
+/// of them parsed in one piece on all cores, as [`parse_run_whole`] parses a run of
+/// chunks. The chunk scan reads every byte, strings and comments included; this only
+/// looks at the lines' first words. `None` where parsing chunk by chunk could give
+/// something else: a run that does not parse or nests too deep, or a declaration a
+/// chunk would start inside of ([`within_a_chunk`]).
+fn parse_unchunked(source: SourceId, text: &str, key: bool) -> Option<(File, Vec<Diagnostic>)> {
+    let heads = chunk::heads(text);
+    let mut starts = Vec::with_capacity(heads.len() + 1);
+    starts.push(0);
+    starts.extend_from_slice(&heads);
+    let ranges = chunk::ranges(&starts, text.len());
+    let parts = crate::par::runs(&ranges, |_, run| {
+        parse_run_unchunked(source, text, run, &heads, key)
+    });
+    let mut file = File {
+        source,
+        items: Vec::new(),
+    };
+    let mut diags = Vec::new();
+    for part in parts {
+        let (items, d) = part?;
+        file.items.extend(items);
+        diags.extend(d);
+    }
+    Some((file, diags))
+}
+
+/// One run of [`parse_unchunked`]: its items and their diagnostics, or `None`.
+fn parse_run_unchunked(
+    source: SourceId,
+    text: &str,
+    run: &[(usize, usize)],
+    heads: &[usize],
+    key: bool,
+) -> Option<(Vec<Item>, Vec<Diagnostic>)> {
+    let (&(from, _), &(_, to)) = (run.first()?, run.last()?);
+    let piece = text.get(from..to)?;
+    if too_deep(piece).is_some() {
+        return None;
+    }
+    let f = SorchaParser::parse(Rule::file, piece).ok()?.next()?;
+    let whole: Vec<Pair<Rule>> = f
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::item)
+        .collect();
+    let fits = |p: &Pair<Rule>| {
+        let s = p.as_span();
+        within_a_chunk(text, heads, from + s.start(), from + s.end())
+    };
+    if !whole.iter().all(fits) {
+        return None;
+    }
+    let mut items = Vec::with_capacity(whole.len());
+    let mut diags = Vec::new();
+    let mut b = Builder {
+        source,
+        base: from,
+        diags: &mut diags,
+    };
+    b.items(whole, key, &mut items);
+    Some((items, diags))
+}
+
+/// Whether the chunk scan would find no chunk start inside the item at `start..end`:
+/// none of the `heads` (column 0) is inside it, its own chunk starts where it does (no
+/// blank or plain comment line between its doc comments and its head), and its head is
+/// on one line up to its block (elsewhere in an item the braces are open, and only a
+/// head at column 0 starts a chunk).
+fn within_a_chunk(text: &str, heads: &[usize], start: usize, end: usize) -> bool {
+    let next = heads.partition_point(|&h| h <= start);
+    if heads.get(next).is_some_and(|&h| h < end) {
+        return false;
+    }
+    let Some(item) = text.get(start..end) else {
+        return false;
+    };
+    // The line of the item's head, past its comment lines.
+    let mut line = 0;
+    while let Some(n) = item[line..].find('\n') {
+        if !item[line..line + n].trim_start().starts_with("//") {
+            break;
+        }
+        line += n + 1;
+    }
+    let head = &item[line..];
+    let head = head.find('{').map_or(head, |brace| &head[..brace]);
+    let line_start = text[..start + line].rfind('\n').map_or(0, |n| n + 1);
+    !head.contains('\n') && chunk::back_over_docs(text, line_start) <= start
 }
 
 fn parse_chunks_of(
@@ -1300,7 +1410,32 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
         // swallow the next one there, and must not.
         let unclosed = "service a {\n  image = \"x\"\nservice b { image = \"y\" }\n";
         let trailing_doc = "service a { image = \"x\" }\n/// belongs to nothing\n\nservice b { }\n";
+        // Where a file parsed without its chunks would see other declarations than the
+        // chunks do (each must fall back to them): a chunk starting after the doc
+        // comments of a declaration, inside its head or inside its block, and heads at
+        // column 0 inside a string or a comment.
+        let tricky = [
+            "/// a\n// note\nservice a { }\n",
+            "service x { }\n/// a\n// note\nservice a { }\n",
+            "service x { }\n/// a\n// note\n  service a { }\n",
+            "service x { }\n/// a\n\n/// b\nservice a { }\n",
+            "service x { }\n/// a\n/* note */\nservice a { }\n",
+            "service\nservice { }\n",
+            "service x { }\nservice a\n  : base { }\n",
+            "use std.postgres\nwidget w { }\nservice x { }\n",
+            "service a {\n  x = 1\nservice b { }\n}\n",
+            "service a {\n  x = 1\nservice b { }\n",
+            "config c {\n  text = \"\"\"\nservice fake {\n}\n\"\"\"\n}\nservice b { }\n",
+            "/*\nservice fake { }\n*/\nservice b { }\n",
+            "service a { x = \"${\nservice b { }\n}\" }\n",
+            "service a { }\r\n/// d\r\nservice b { }\r\n  /// e\r\nservice c { }\r\n",
+            "  service a { }\n  /// d\n  service b { }\nservice c { }\n",
+        ];
         let mut texts = vec![unclosed.to_string(), trailing_doc.to_string()];
+        texts.extend(tricky.iter().map(|t| t.to_string()));
+        // Long enough to be parsed in several runs on several cores.
+        let synthetic = crate::synth::platform(120);
+        texts.push(synthetic.clone());
         let mut dirs = vec![std::path::PathBuf::from("examples"), "tests".into()];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
@@ -1331,12 +1466,28 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
             }
         }
         let (mut whole, mut whole_broken) = (0, 0);
+        let (mut unchunked, mut unchunked_broken) = (0, 0);
         for (i, text) in texts.iter().chain(&broken).enumerate() {
-            let (file, diags) = parse_file(SourceId(0), text);
             let (items, one_by_one) = chunk_by_chunk(text);
-            assert_eq!(format!("{:?}", file.items), format!("{items:?}"), "{text}");
-            assert_eq!(format!("{diags:?}"), format!("{one_by_one:?}"), "{text}");
+            let (items, one_by_one) = (format!("{items:?}"), format!("{one_by_one:?}"));
+            // Parsed as files are: without the chunks where it can be, and with them.
             let starts = chunk_starts(text);
+            let without = parse_unchunked(SourceId(0), text, false);
+            for (file, diags) in [
+                Some(parse_file(SourceId(0), text)),
+                Some(parse_chunked(SourceId(0), text, &starts, None)),
+                without.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert_eq!(format!("{:?}", file.items), items, "{text}");
+                assert_eq!(format!("{diags:?}"), one_by_one, "{text}");
+            }
+            match i < texts.len() {
+                true => unchunked += usize::from(without.is_some()),
+                false => unchunked_broken += usize::from(without.is_some()),
+            }
             let in_one_piece = parse_run_whole(
                 SourceId(0),
                 text,
@@ -1350,8 +1501,25 @@ env prod { wallet.scale { min = 3 } postgres.storage.size = 100Gi }
                 false => whole_broken += usize::from(in_one_piece),
             }
         }
-        // Most programs are parsed in one piece; most broken ones fall back.
+        // Most programs are parsed in one piece, and without their chunks; most broken
+        // ones fall back.
         assert!(whole > texts.len() / 2, "{whole} of {}", texts.len());
+        assert!(
+            unchunked > texts.len() / 2,
+            "{unchunked} of {}",
+            texts.len()
+        );
+        assert!(
+            unchunked_broken < broken.len() / 2,
+            "{unchunked_broken} of {}",
+            broken.len()
+        );
+        assert!(parse_unchunked(SourceId(0), &synthetic, false).is_some());
+        // The first seven, and a head at column 0 inside a block, would be parsed into
+        // other declarations in one piece.
+        for t in tricky[..7].iter().chain(&tricky[8..9]) {
+            assert!(parse_unchunked(SourceId(0), t, false).is_none(), "{t}");
+        }
         assert!(
             whole_broken < broken.len() / 2,
             "{whole_broken} of {}",
