@@ -147,6 +147,7 @@ enum Style {
 }
 
 /// What libyaml's analysis finds in a scalar (`yaml_emitter_analyze_scalar`).
+#[derive(Debug, PartialEq, Eq)]
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -177,6 +178,45 @@ fn analyze(s: &str) -> Analysis {
             block_allowed: false,
         };
     }
+    analyze_line(s.as_bytes()).unwrap_or_else(|| analyze_chars(s))
+}
+
+/// [`analyze`] of a non-empty string of one line of ASCII (most of those that are not
+/// [`obviously_plain`]), a byte at a time; `None` for any other string.
+fn analyze_line(b: &[u8]) -> Option<Analysis> {
+    let blank = |c: Option<&u8>| c.is_none_or(|&c| c == b' ' || c == b'\t');
+    let (&first, &last) = (b.first()?, b.last()?);
+    let mut block_indicators = b.starts_with(b"---")
+        || b.starts_with(b"...")
+        || b"#,[]{}&*!|>'\"%@`".contains(&first)
+        || (matches!(first, b'?' | b':' | b'-') && blank(b.get(1)));
+    let mut special = false;
+    let mut previous = first;
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        if c >= 0x80 || c == b'\n' || c == b'\r' {
+            return None;
+        }
+        if (c == b':' && blank(b.get(i + 1))) || (c == b'#' && matches!(previous, b' ' | b'\t')) {
+            block_indicators = true;
+        }
+        special |= !(0x20..=0x7E).contains(&c);
+        previous = c;
+    }
+    if first >= 0x80 || first == b'\n' || first == b'\r' {
+        return None;
+    }
+    special |= !(0x20..=0x7E).contains(&first);
+    let (leading_space, trailing_space) = (first == b' ', last == b' ');
+    Some(Analysis {
+        multiline: false,
+        block_plain_allowed: !(leading_space || trailing_space || special || block_indicators),
+        single_quoted_allowed: !special,
+        block_allowed: !(trailing_space || special),
+    })
+}
+
+/// [`analyze`] of any non-empty string, a character at a time, as libyaml does.
+fn analyze_chars(s: &str) -> Analysis {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
@@ -920,6 +960,40 @@ mod tests {
         assert_eq!(style("😀", false), Style::Plain);
         assert_eq!(style("\u{feff}x", false), Style::Double);
         assert_eq!(style("é", false), Style::Plain);
+    }
+
+    #[test]
+    fn a_line_of_ascii_is_analysed_as_character_by_character() {
+        // Every string of up to four of the characters the analysis looks at (and a few
+        // it does not), and some longer ones.
+        let alphabet = [
+            "a", "1", " ", "\t", ":", "#", "-", "?", ".", "'", "\"", "\n", "\r", "é", "\u{1}", "{",
+        ];
+        let mut texts = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        texts.extend(
+            [
+                "---x", "...", "a: b", "a:b", "a #b", "a#b", "x- ", "@x", "%x",
+            ]
+            .map(String::from),
+        );
+        for t in texts.iter().filter(|t| !t.is_empty()) {
+            let one_line_ascii = t.is_ascii() && !t.contains(['\n', '\r']);
+            match analyze_line(t.as_bytes()) {
+                Some(a) => {
+                    assert!(one_line_ascii, "{t:?}");
+                    assert_eq!(a, analyze_chars(t), "{t:?}");
+                }
+                None => assert!(!one_line_ascii, "{t:?}"),
+            }
+        }
     }
 
     #[test]
