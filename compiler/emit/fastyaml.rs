@@ -191,21 +191,19 @@ fn analyze_line(b: &[u8]) -> Option<Analysis> {
         || b"#,[]{}&*!|>'\"%@`".contains(&first)
         || (matches!(first, b'?' | b':' | b'-') && blank(b.get(1)));
     let mut special = false;
-    let mut previous = first;
-    for (i, &c) in b.iter().enumerate().skip(1) {
+    for (i, &c) in b.iter().enumerate() {
         if c >= 0x80 || c == b'\n' || c == b'\r' {
             return None;
         }
-        if (c == b':' && blank(b.get(i + 1))) || (c == b'#' && matches!(previous, b' ' | b'\t')) {
+        // After the first: `: ` and ` #` (the first has its own indicators, above).
+        if i > 0
+            && ((c == b':' && blank(b.get(i + 1)))
+                || (c == b'#' && matches!(b[i - 1], b' ' | b'\t')))
+        {
             block_indicators = true;
         }
         special |= !(0x20..=0x7E).contains(&c);
-        previous = c;
     }
-    if first >= 0x80 || first == b'\n' || first == b'\r' {
-        return None;
-    }
-    special |= !(0x20..=0x7E).contains(&first);
     let (leading_space, trailing_space) = (first == b' ', last == b' ');
     Some(Analysis {
         multiline: false,

@@ -81,17 +81,13 @@ fn starts_split_at(text: &str, at: usize) -> Vec<usize> {
 /// without reading strings and comments: some may be inside one, where no chunk
 /// starts. In order; never 0.
 pub fn heads(text: &str) -> Vec<usize> {
-    let b = text.as_bytes();
     let mut heads = Vec::new();
     let mut at = 0;
     loop {
-        if b.get(at).is_some_and(|&c| is_word_start(c)) {
-            let end = word_end(b, at);
-            if TOP_LEVEL.contains(&&text[at..end]) && next_is_name(b, end) {
-                let start = back_over_docs(text, at);
-                if start > 0 {
-                    heads.push(start);
-                }
+        if begins_a_head(text, at) {
+            let start = back_over_docs(text, at);
+            if start > 0 {
+                heads.push(start);
             }
         }
         match text.get(at..).and_then(|rest| rest.find('\n')) {
@@ -108,15 +104,21 @@ fn split_point(text: &str, from: usize) -> Option<usize> {
     let mut from = from;
     while let Some(n) = b.get(from..)?.iter().position(|&c| c == b'\n') {
         let at = from + n + 1;
-        if b.get(at).is_some_and(|&c| is_word_start(c)) {
-            let end = word_end(b, at);
-            if TOP_LEVEL.contains(&&text[at..end]) && next_is_name(b, end) {
-                return Some(at);
-            }
+        if begins_a_head(text, at) {
+            return Some(at);
         }
         from = at;
     }
     None
+}
+
+/// Whether byte `at`, the start of a line, begins a top-level keyword followed by a name.
+fn begins_a_head(text: &str, at: usize) -> bool {
+    let b = text.as_bytes();
+    b.get(at).is_some_and(|&c| is_word_start(c)) && {
+        let end = word_end(b, at);
+        TOP_LEVEL.contains(&&text[at..end]) && next_is_name(b, end)
+    }
 }
 
 /// Where a scan stands: what it is inside and what it last read.

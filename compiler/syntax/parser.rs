@@ -248,20 +248,35 @@ fn parse_run_unchunked(
     key: bool,
 ) -> Option<(Vec<Item>, Vec<Diagnostic>)> {
     let (&(from, _), &(_, to)) = (run.first()?, run.last()?);
-    let piece = text.get(from..to)?;
-    if too_deep(piece).is_some() {
+    if too_deep(text.get(from..to)?).is_some() {
         return None;
     }
-    let f = SorchaParser::parse(Rule::file, piece).ok()?.next()?;
+    parse_piece(source, text, (from, to), key, |start, end| {
+        within_a_chunk(text, heads, start, end)
+    })
+}
+
+/// The items of `text[from..to]` parsed in one piece, and their diagnostics; `None` when
+/// it does not parse or an item (its byte range in `text`) does not `fit`.
+fn parse_piece(
+    source: SourceId,
+    text: &str,
+    (from, to): (usize, usize),
+    key: bool,
+    fits: impl Fn(usize, usize) -> bool,
+) -> Option<(Vec<Item>, Vec<Diagnostic>)> {
+    let f = SorchaParser::parse(Rule::file, text.get(from..to)?)
+        .ok()?
+        .next()?;
     let whole: Vec<Pair<Rule>> = f
         .into_inner()
         .filter(|p| p.as_rule() == Rule::item)
         .collect();
-    let fits = |p: &Pair<Rule>| {
+    let fit = |p: &Pair<Rule>| {
         let s = p.as_span();
-        within_a_chunk(text, heads, from + s.start(), from + s.end())
+        fits(from + s.start(), from + s.end())
     };
-    if !whole.iter().all(fits) {
+    if !whole.iter().all(fit) {
         return None;
     }
     let mut items = Vec::with_capacity(whole.len());
@@ -438,31 +453,18 @@ fn parse_run_whole(
     if run.len() < 2 || run.iter().any(|&(s, e)| too_deep(&text[s..e]).is_some()) {
         return false;
     }
-    let Ok(mut pairs) = SorchaParser::parse(Rule::file, &text[from..to]) else {
-        return false;
-    };
-    let Some(f) = pairs.next() else {
-        return false;
-    };
-    // The chunk holding byte `at` of the run.
-    let chunk_of = |at: usize| run.partition_point(|&(s, _)| s <= from + at);
-    let whole: Vec<Pair<Rule>> = f
-        .into_inner()
-        .filter(|p| p.as_rule() == Rule::item)
-        .collect();
-    if whole.iter().any(|p| {
-        let s = p.as_span();
-        chunk_of(s.start()) != chunk_of(s.end().saturating_sub(1).max(s.start()))
-    }) {
-        return false;
+    // The chunk holding byte `at` of the text.
+    let chunk_of = |at: usize| run.partition_point(|&(s, _)| s <= at);
+    let one_chunk =
+        |start: usize, end: usize| chunk_of(start) == chunk_of(end.saturating_sub(1).max(start));
+    match parse_piece(source, text, (from, to), key, one_chunk) {
+        Some((run_items, run_diags)) => {
+            items.extend(run_items);
+            diags.extend(run_diags);
+            true
+        }
+        None => false,
     }
-    let mut b = Builder {
-        source,
-        base: from,
-        diags,
-    };
-    b.items(whole, key, items);
-    true
 }
 
 fn too_deep(chunk: &str) -> Option<usize> {
