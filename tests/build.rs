@@ -20,10 +20,8 @@ fn sorchac(args: &[&str], out: &Path) -> Output {
     common::sorchac(&args)
 }
 
-fn fresh(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sorchac-build-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn fresh(name: &str) -> common::Scratch {
+    common::scratch(name)
 }
 
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

@@ -9,6 +9,8 @@
     clippy::disallowed_methods
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -83,8 +85,7 @@ fn edit(text: &str, from: &str, to: &str) -> String {
 
 #[test]
 fn the_workflow_passes_a_clean_change_and_stops_stale_or_dangerous_ones() {
-    let dir = std::env::temp_dir().join(format!("sorchac-ci-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("ci");
     std::fs::create_dir_all(dir.join("config")).unwrap();
     std::fs::copy(
         "examples/three-tier/platform.sorcha",
@@ -150,7 +151,6 @@ fn the_workflow_passes_a_clean_change_and_stops_stale_or_dangerous_ones() {
         .unwrap();
     let (ok, out) = run(&dir, script);
     assert!(!ok && out.contains("D0103"), "step `{name}` passed:\n{out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Output;
 
 use common::sorchac;
@@ -26,12 +27,15 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("sorchac-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.to_string_lossy().into_owned()
+/// A file of these bytes, removed with its directory when the value is dropped.
+fn temp_file(name: &str, bytes: &[u8]) -> common::Scratch {
+    let file = common::scratch(name);
+    std::fs::write(&*file, bytes).unwrap();
+    file
+}
+
+fn arg(file: &Path) -> &str {
+    file.to_str().unwrap()
 }
 
 #[test]
@@ -85,7 +89,7 @@ fn usage_and_io_problems_exit_2() {
 #[test]
 fn files_that_are_not_programs_get_diagnostics() {
     let empty = temp_file("empty.sorcha", b"");
-    let o = sorchac(&["check", &empty]);
+    let o = sorchac(&["check", arg(&empty)]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("the file is empty"), "{}", stdout(&o));
 
@@ -93,12 +97,12 @@ fn files_that_are_not_programs_get_diagnostics() {
         "binary.sorcha",
         &[0x7f, b'E', b'L', b'F', 0, 0xff, 0xfe, 0x12],
     );
-    let o = sorchac(&["check", &binary]);
+    let o = sorchac(&["check", arg(&binary)]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("E0803"), "{}", stdout(&o));
 
     let latin1 = temp_file("latin1.sorcha", b"platform caf\xe9 { }\n");
-    let o = sorchac(&["check", &latin1]);
+    let o = sorchac(&["check", arg(&latin1)]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("not UTF-8"), "{}", stdout(&o));
 
@@ -106,7 +110,7 @@ fn files_that_are_not_programs_get_diagnostics() {
         "garbage.sorcha",
         "}}}{{{ ==== \"\"\" ${ ]]] ⚙ \u{0301}".as_bytes(),
     );
-    let o = sorchac(&["check", &garbage]);
+    let o = sorchac(&["check", arg(&garbage)]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("E0001"), "{}", stdout(&o));
 }
@@ -157,7 +161,7 @@ fn json_columns_count_unicode_scalar_values() {
         "unicode.sorcha",
         "platform shop { }\nservice api { image = \"shop/api:1.0\"  env { A = \"héllo wörld ẞ 😀\"  X = nope } }\n".as_bytes(),
     );
-    let o = sorchac(&["check", "--format", "json", &f]);
+    let o = sorchac(&["check", "--format", "json", arg(&f)]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let d = &v["diagnostics"][0];
     assert_eq!(d["code"], "E0101");

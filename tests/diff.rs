@@ -11,16 +11,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::sorchac;
 
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sorchac-diff-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+fn temp(name: &str) -> common::Scratch {
+    let d = common::scratch(name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -142,7 +141,6 @@ fn every_case_shows_its_changes_and_raises_its_dangers() {
         "markdown",
     ]);
     insta::assert_snapshot!("diff-markdown", String::from_utf8_lossy(&md.stdout));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -187,7 +185,6 @@ fn build_directories_and_git_revisions_are_sides_too() {
         "examples/three-tier/platform.sorcha",
     ]);
     assert_eq!(missing.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -224,7 +221,6 @@ fn target_trees_are_compared_as_files() {
     ]);
     let text = String::from_utf8_lossy(&h.stdout);
     assert!(text.contains("+++ b/helm/shop/values.yaml"), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -254,7 +250,6 @@ fn build_check_lists_stale_output_and_writes_nothing() {
     );
     assert!(listed.contains("extra raw/prod/stray.yaml"), "{listed}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "edited by hand\n");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -324,6 +319,5 @@ proptest! {
         let r = sorchac::diff::diff(&s, &s, None);
         prop_assert!(r.is_empty());
         prop_assert_eq!(r.findings(), 0);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -53,11 +53,10 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
         raw_files("examples/sorcha/platform.sorcha")
     );
     let build = |threads: &str| {
-        let dir =
-            std::env::temp_dir().join(format!("sorchac-threads-{}-{threads}", std::process::id()));
+        let dir = common::scratch("threads");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
             .args(["build", "examples/sorcha/platform.sorcha", "-o"])
-            .arg(&dir)
+            .arg(&*dir)
             .env("SORCHAC_THREADS", threads)
             .output()
             .unwrap();
@@ -66,9 +65,7 @@ fn output_is_byte_identical_on_every_run_and_thread_count() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let files = common::files_under(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
-        files
+        common::files_under(&dir)
     };
     let one = build("1");
     assert!(!one.is_empty());

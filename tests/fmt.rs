@@ -120,7 +120,7 @@ fn every_formatted_file_keeps_its_meaning() {
 
 #[test]
 fn check_lists_files_and_changes_nothing_and_a_broken_file_is_left_alone() {
-    let dir = std::env::temp_dir().join(format!("sorchac-fmt-{}", std::process::id()));
+    let dir = common::scratch("fmt");
     std::fs::create_dir_all(&dir).unwrap();
     let untidy = dir.join("untidy.sorcha");
     std::fs::write(&untidy, "platform p {\nnamespace=\"p\"\n}\n").unwrap();
@@ -157,7 +157,6 @@ fn check_lists_files_and_changes_nothing_and_a_broken_file_is_left_alone() {
     );
     let o = run(&["fmt", dir.join("missing.sorcha").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

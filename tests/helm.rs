@@ -104,12 +104,7 @@ fn camel(name: &str) -> String {
 
 fn render(kit: &Path, program: &str) {
     let out = build(program);
-    let dir = std::env::temp_dir().join(format!(
-        "sorchac-helm-{}-{}",
-        std::process::id(),
-        program.replace('/', "_")
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("helm");
     common::write_files(&dir, &out.chart);
     let chart = dir.join(&out.chart_dir);
     // Stand-ins for the values an operator supplies at install.
@@ -194,7 +189,6 @@ fn render(kit: &Path, program: &str) {
             &out.secrets,
         ));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -279,8 +273,7 @@ fn wrong_values_and_missing_secrets_fail_at_install_with_clear_messages() {
         return;
     };
     let out = build("examples/three-tier/platform.sorcha");
-    let dir = std::env::temp_dir().join(format!("sorchac-helm-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("helm-bad");
     common::write_files(&dir, &out.chart);
     let chart = dir.join(&out.chart_dir);
     let attempt = |values: &str| {
@@ -318,7 +311,6 @@ fn wrong_values_and_missing_secrets_fail_at_install_with_clear_messages() {
         !ok && report.contains("secrets.dbCredentials.username is required"),
         "{report}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An object an environment has in its own form is written into the chart with the

@@ -88,12 +88,7 @@ fn build(path: &str) -> Output {
 /// Builds every overlay with kubectl and compares it with the raw output.
 fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
     let out = build(program);
-    let dir = std::env::temp_dir().join(format!(
-        "sorchac-kustomize-{}-{}",
-        std::process::id(),
-        program.replace('/', "_")
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("kustomize");
     common::write_files(&dir, &out.kustomize);
     // The operator's env files, with stand-in values.
     for (env, secrets) in &out.deploy {
@@ -129,7 +124,6 @@ fn assert_overlays_build_to_raw(program: &str, kubectl: &Path) {
             &out.deploy[env],
         ));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

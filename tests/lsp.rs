@@ -145,7 +145,7 @@ fn find(text: &str, needle: &str) -> (u32, u32) {
 
 #[test]
 fn diagnostics_match_check_with_utf16_positions() {
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-diag-{}", std::process::id()));
+    let dir = common::scratch("lsp-diag");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
     // Non-ASCII text (outside the BMP, two UTF-16 units) before the error on its line.
@@ -189,12 +189,11 @@ fn diagnostics_match_check_with_utf16_positions() {
     );
     assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_half_typed_file_never_stops_the_server() {
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-half-{}", std::process::id()));
+    let dir = common::scratch("lsp-half");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
     let mut s = Server::start();
@@ -222,7 +221,6 @@ fn a_half_typed_file_never_stops_the_server() {
         }
     }
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The Sorcha example, opened from one of its imported files.
@@ -306,7 +304,7 @@ fn names_resolve_across_the_files_of_a_program() {
 
 #[test]
 fn hover_explains_keys_and_units() {
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-hover-{}", std::process::id()));
+    let dir = common::scratch("lsp-hover");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
     let text = "platform p { namespace = \"p\" }\n\nservice api {\n  image = \"api:1.0\"\n  memory = 512Mi\n  cpu = 250m..1\n  port http = 8080\n}\n";
@@ -333,12 +331,11 @@ fn hover_explains_keys_and_units() {
         "{h}"
     );
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn completion_offers_what_fits_where_the_cursor_is() {
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-complete-{}", std::process::id()));
+    let dir = common::scratch("lsp-complete");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
     let text = "use std.postgres\n\nplatform p { namespace = \"p\" }\n\nsecret db-auth { keys = [username, password]  from = deploy }\n\nconfig settings { LEVEL = \"info\" }\n\ndatabase db : std.postgres { credentials = db-auth }\n\nservice api {\n  image = \"api:1.0\"\n  port http = 8080\n  \n  calls = []\n  rotation = \n  env { A = db-auth. }\n}\n";
@@ -375,12 +372,11 @@ fn completion_offers_what_fits_where_the_cursor_is() {
     let modules = labels(&s.request("textDocument/completion", pos(&uri, 0, 8)));
     assert!(modules.contains(&"postgres".to_string()) && modules.contains(&"redis".to_string()));
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn formatting_returns_the_canonical_layout() {
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-fmt-{}", std::process::id()));
+    let dir = common::scratch("lsp-fmt");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("platform.sorcha");
     let text = "platform p {\nnamespace=\"p\"\n}\n";
@@ -396,13 +392,12 @@ fn formatting_returns_the_canonical_layout() {
         json!("platform p {\n  namespace = \"p\"\n}\n")
     );
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_change_refreshes_the_files_that_import_it() {
     // A copy of the Sorcha example, so that files can be changed on disk.
-    let dir = std::env::temp_dir().join(format!("sorchac-lsp-import-{}", std::process::id()));
+    let dir = common::scratch("lsp-import");
     std::fs::create_dir_all(dir.join("config")).unwrap();
     for f in [
         "platform.sorcha",
@@ -442,7 +437,6 @@ fn a_change_refreshes_the_files_that_import_it() {
     let broken = s.diagnostics(&services_uri);
     assert!(broken.iter().any(|d| d["code"] == "E0101"), "{broken:?}");
     s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

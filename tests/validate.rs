@@ -10,6 +10,8 @@
     clippy::disallowed_methods
 )]
 
+mod common;
+
 use std::process::Command;
 
 #[test]
@@ -22,7 +24,7 @@ fn examples_pass_kubernetes_validate() {
         eprintln!("kubernetes-validate not installed: skipped (./scripts/test installs it)");
         return;
     };
-    let out = std::env::temp_dir().join(format!("sorchac-validate-{}", std::process::id()));
+    let out = common::scratch("validate");
     for example in ["sorcha", "three-tier", "queue-worker"] {
         let dir = out.join(example);
         let build = Command::new(env!("CARGO_BIN_EXE_sorchac"))
@@ -31,7 +33,7 @@ fn examples_pass_kubernetes_validate() {
                 &format!("examples/{example}/platform.sorcha"),
                 "-o",
             ])
-            .arg(&dir)
+            .arg(&*dir)
             .output()
             .unwrap();
         assert!(
@@ -63,5 +65,4 @@ fn examples_pass_kubernetes_validate() {
             );
         }
     }
-    std::fs::remove_dir_all(&out).unwrap();
 }

@@ -307,11 +307,15 @@ mod tests {
         }
     }
 
-    fn fresh(name: &str) -> PathBuf {
-        let root =
-            std::env::temp_dir().join(format!("sorchac-write-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        root
+    /// A path named `name` that does not exist yet, in a fresh directory that is removed
+    /// with everything in it when the first value is dropped.
+    fn fresh(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix("sorchac-write-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join(name);
+        (dir, path)
     }
 
     fn entries(dir: &Path) -> Vec<String> {
@@ -338,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_write_that_fails_half_way_leaves_the_old_tree_and_no_staging() {
-        let root = fresh("half");
+        let (_root, root) = fresh("half");
         let old = [file("raw/a.yaml", "old a\n"), file("raw/b.yaml", "old b\n")];
         replace(&root, &old).unwrap();
         // The second file cannot be written: a file of that name is also a directory.
@@ -358,12 +362,11 @@ mod tests {
         );
         assert!(!root.join("raw/c.yaml").exists());
         assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn the_replaced_tree_is_removed_whole_and_links_in_it_are_not_followed() {
-        let root = fresh("replaced");
+        let (_root, root) = fresh("replaced");
         // Enough files to be removed on several threads, in nested directories.
         let old: Vec<OutFile> = (0..300)
             .map(|i| file(&format!("raw/env{}/sub{}/{i}.yaml", i % 3, i % 7), "old\n"))
@@ -371,7 +374,7 @@ mod tests {
         replace(&root, &old).unwrap();
         // A link in the old tree to a directory outside it: the link goes, the directory
         // and its file stay.
-        let outside = fresh("replaced-outside");
+        let (_outside, outside) = fresh("replaced-outside");
         std::fs::create_dir_all(&outside).unwrap();
         std::fs::write(outside.join("keep.txt"), "keep\n").unwrap();
         #[cfg(unix)]
@@ -387,13 +390,11 @@ mod tests {
             std::fs::read_to_string(outside.join("keep.txt")).unwrap(),
             "keep\n"
         );
-        let _ = std::fs::remove_dir_all(&root);
-        let _ = std::fs::remove_dir_all(&outside);
     }
 
     #[test]
     fn trees_written_in_parts_are_swapped_in_whole_and_only_on_commit() {
-        let root = fresh("parts");
+        let (_root, root) = fresh("parts");
         replace(&root, &[file("raw/old.yaml", "old\n")]).unwrap();
         let mut staged = Staged::new(&root).unwrap();
         write(&mut staged, "raw", &[file("raw/dev/a.yaml", "a\n")]).unwrap();
@@ -409,12 +410,11 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(entries(&root), vec!["helm", "raw"]);
         assert_eq!(entries(&root.join("raw")), vec!["dev", "prod"]);
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn files_written_from_several_threads_are_counted_and_swapped_in_whole() {
-        let root = fresh("threads");
+        let (_root, root) = fresh("threads");
         replace(&root, &[file("raw/old.yaml", "old\n")]).unwrap();
         let mut staged = Staged::new(&root).unwrap();
         let runs: Vec<Vec<OutFile>> = (0..8)
@@ -448,12 +448,11 @@ mod tests {
         drop(staged);
         assert_eq!(entries(&root), vec!["raw"], "no staging left behind");
         assert_eq!(entries(&root.join("raw")), vec!["dev"]);
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn the_writers_of_several_trees_are_used_at_once_and_listed_in_the_order_begun() {
-        let root = fresh("several");
+        let (_root, root) = fresh("several");
         let mut staged = Staged::new(&root).unwrap();
         for tree in ["raw", "kustomize", "helm/chart"] {
             staged.begin(tree).unwrap();
@@ -483,13 +482,12 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(entries(&root), vec!["helm", "kustomize", "raw"]);
         assert_eq!(entries(&root.join("helm/chart")).len(), 20);
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn a_build_abandoned_before_its_commit_leaves_nothing() {
         // The output existed: it is left exactly as it was.
-        let root = fresh("abandoned");
+        let (_root, root) = fresh("abandoned");
         replace(&root, &[file("raw/a.yaml", "old\n")]).unwrap();
         let mut staged = Staged::new(&root).unwrap();
         write(&mut staged, "raw", &[file("raw/a.yaml", "new\n")]).unwrap();
@@ -500,10 +498,9 @@ mod tests {
             std::fs::read_to_string(root.join("raw/a.yaml")).unwrap(),
             "old\n"
         );
-        let _ = std::fs::remove_dir_all(&root);
 
         // It did not: it still does not.
-        let root = fresh("never");
+        let (_root, root) = fresh("never");
         let mut staged = Staged::new(&root).unwrap();
         write(&mut staged, "raw", &[file("raw/a.yaml", "new\n")]).unwrap();
         assert!(root.exists());

@@ -40,6 +40,39 @@ pub fn compiled_programs() -> Vec<Compilation> {
     compiled
 }
 
+/// A path in a fresh temporary directory of its own, which is removed with everything in
+/// it when the value is dropped, a failing test's included. The path itself does not
+/// exist yet: a test makes it a file, a directory, or the output of a build.
+pub struct Scratch {
+    path: std::path::PathBuf,
+    _root: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+/// A [`Scratch`] path named `name`.
+pub fn scratch(name: &str) -> Scratch {
+    let root = tempfile::Builder::new()
+        .prefix("sorchac-test-")
+        .tempdir()
+        .unwrap();
+    Scratch {
+        path: root.path().join(name),
+        _root: root,
+    }
+}
+
 /// Runs the `sorchac` binary without colour.
 pub fn sorchac(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
