@@ -28,6 +28,37 @@ fn summary(c: &Compilation) -> String {
     out
 }
 
+/// What a compilation says but for its name uses, which only the language server
+/// gathers.
+fn outcome(c: &Compilation) -> String {
+    let mut out = format!("{:#?}\n", c.diagnostics);
+    for m in std::iter::once(&c.checked.base).chain(&c.checked.envs) {
+        out.push_str(&format!(
+            "{}: {:#?} {:#?} {:#?} {:#?} {:#?}\n",
+            m.env, m.platform, m.workloads, m.secrets, m.configs, m.gateways
+        ));
+    }
+    out
+}
+
+/// `sorchac check` re-checks what an environment patches taking the entries it left as
+/// they were from the base check; the language server evaluates every entry of what it
+/// checks. Each text of the file at `path` must come out the same both ways.
+fn env_rechecks_hold(root: &str, path: &str, texts: &[String]) -> Result<(), TestCaseError> {
+    for text in texts {
+        let loader = Edited {
+            path,
+            text,
+            on_disk: root != "platform.sorcha",
+            parsed: None,
+        };
+        let taken = sorchac::compile(root, &loader).unwrap();
+        let evaluated = sorchac::compile_after(root, &loader, None).unwrap();
+        prop_assert_eq!(outcome(&taken), outcome(&evaluated));
+    }
+    Ok(())
+}
+
 /// A program with one file's text replaced: the others read from the disk, or none
 /// when the program is that one file held in memory.
 struct Edited<'a> {
@@ -206,6 +237,133 @@ proptest! {
         holds("tests/spec/platform.sorcha", "tests/spec/platform.sorcha", &texts)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Environments that override scaling and storage, their overrides and what they
+    /// override edited.
+    #[test]
+    fn an_environment_takes_what_it_did_not_patch_in_the_synthetic_platform(
+        texts in keystrokes(synthetic(), 4)) {
+        env_rechecks_hold("platform.sorcha", "platform.sorcha", &texts)?;
+    }
+
+    /// Environments that patch the platform, gateways, services' scaling and stores'
+    /// backups; their overrides edited.
+    #[test]
+    fn an_environment_takes_what_it_did_not_patch_in_the_sorcha_example(texts in keystrokes(
+        std::fs::read_to_string("examples/sorcha/platform.sorcha").unwrap(), 4)) {
+        env_rechecks_hold("examples/sorcha/platform.sorcha", "examples/sorcha/platform.sorcha", &texts)?;
+    }
+
+    /// The services the environments patch, made from templates with parameters,
+    /// edited.
+    #[test]
+    fn an_environment_takes_what_it_did_not_patch_of_templated_services(texts in keystrokes(
+        std::fs::read_to_string("examples/sorcha/services.sorcha").unwrap(), 4)) {
+        env_rechecks_hold("examples/sorcha/platform.sorcha", "examples/sorcha/services.sorcha", &texts)?;
+    }
+}
+
+/// Every program of the suite, and the fixtures written to break an environment's
+/// overrides, come out the same whether an environment's re-check takes what it did not
+/// patch from the base check or evaluates it again.
+#[test]
+fn every_program_comes_out_the_same_with_entries_taken_from_the_base() {
+    let mut programs: Vec<String> = vec![
+        "examples/sorcha/platform.sorcha".into(),
+        "examples/three-tier/platform.sorcha".into(),
+        "examples/queue-worker/platform.sorcha".into(),
+        "tests/spec/platform.sorcha".into(),
+    ];
+    let mut dirs = vec![std::path::PathBuf::from("tests/ui"), "tests/emit".into()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "sorcha") {
+                programs.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    programs.sort();
+    let mut with_envs = 0;
+    for program in &programs {
+        let taken = sorchac::compile(program, &FsLoader).unwrap();
+        let evaluated = sorchac::compile_after(program, &FsLoader, None).unwrap();
+        assert_eq!(outcome(&taken), outcome(&evaluated), "{program}");
+        with_envs += usize::from(!taken.program.envs.is_empty());
+    }
+    assert!(
+        with_envs >= 10,
+        "only {with_envs} programs have environments"
+    );
+    for text in [sorchac::synth::platform(120), OVERRIDES.to_string()] {
+        let loader = MemoryLoader::new().with("platform.sorcha", text.as_str());
+        assert_eq!(
+            outcome(&sorchac::compile("platform.sorcha", &loader).unwrap()),
+            outcome(&sorchac::compile_after("platform.sorcha", &loader, None).unwrap())
+        );
+    }
+}
+
+/// Environments that change what a patched declaration's other entries read or what
+/// they are held to: a template parameter, its own ports, the keys of a secret it
+/// refers to, the calls its addresses need, and a reference in one binding that another
+/// environment leaves alone.
+const OVERRIDES: &str = r#"platform shop { }
+
+secret jwt { keys = [key]  from = deploy }
+
+template web for service {
+  param version: string = "1.0"
+  image = "shop/web:${version}"
+  port http = 8080
+  ready = http("/health")
+  env { VERSION = version }
+}
+
+service api : web {
+  cpu = 250m..1
+  scale { min = 2  max = 4 }
+  env { KEY = jwt.key  PEER = worker.host  OWN = api.port.http }
+  calls = [front]
+}
+
+service front : web {
+  version = "2.0"
+  cpu = 250m..1
+  env { API = api.address }
+  calls = [api]
+}
+
+service worker {
+  image = "shop/worker:1"
+  env { FRONT = front.address }
+  calls = [front]
+}
+
+env prod {
+  api.scale { max = 20 }
+  api.port.http = 9090
+  jwt.keys = [key, old]
+  front.version = "4.0"
+}
+
+env staging {
+  api.version = "3.0"
+}
+
+env dev {
+  jwt.keys = [token]
+  api.cpu = 100m..500m
+  front.calls = []
+  front.cpu = 100m..500m
+  worker.env.FRONT = api.address
+}
+"#;
 
 /// Most keystrokes reach one declaration: everything else is reused, and the result is
 /// still that of a fresh check.

@@ -2,11 +2,13 @@
 //! shape the schema gives it, every value of its type, every required key present
 //! (E0104). The result is the block's evaluated values, which the kind builders read.
 
+use std::sync::Arc;
+
 use super::eval::{Cx, Val};
 use super::names;
 use crate::diag::suggest::did_you_mean;
 use crate::diag::{Code, Diagnostic};
-use crate::resolve::{MBlock, MEntry, MKey};
+use crate::resolve::{DeclId, MBlock, MEntry, MKey};
 use crate::schema::{Schema, Shape, Ty};
 use crate::source::Span;
 
@@ -31,6 +33,40 @@ static EMPTY: MBlock = MBlock {
         end: 0,
     },
 };
+
+/// One entry of a declaration's body as the base check evaluated it, with the names it
+/// used: what an environment that did not patch the entry takes instead of evaluating
+/// it again.
+#[derive(Clone, Debug)]
+pub struct Taken<'m> {
+    /// The merged entry itself: an environment's copy of the body shares it with the
+    /// base's until the environment patches it.
+    entry: Arc<MEntry>,
+    /// Whether it evaluated to an entry of the body's [`Ev`] (moved here once the
+    /// declaration is built, [`Cx::keep_evaluated`]).
+    produced: bool,
+    ev: Option<EvEntry<'m>>,
+    uses: Vec<(DeclId, Span)>,
+    deps: Vec<DeclId>,
+}
+
+/// A declaration's body as the base check evaluated it, entry by entry.
+#[derive(Clone, Debug, Default)]
+pub struct Evaluated<'m> {
+    entries: Vec<Taken<'m>>,
+}
+
+impl<'m> Evaluated<'m> {
+    /// What was recorded for `entry`, the `i`th of its body, when it is the very entry
+    /// the base evaluated (not a patched copy).
+    fn find(&self, entry: &Arc<MEntry>, i: usize) -> Option<&Taken<'m>> {
+        let same = |t: &&Taken<'m>| Arc::ptr_eq(&t.entry, entry);
+        self.entries
+            .get(i)
+            .filter(same)
+            .or_else(|| self.entries.iter().find(same))
+    }
+}
 
 /// An evaluated block.
 #[derive(Clone, Debug, Default)]
@@ -137,7 +173,7 @@ impl Owner<'_> {
     }
 }
 
-impl Cx<'_, '_> {
+impl<'p> Cx<'_, 'p> {
     /// Evaluates `block` against `schema`.
     pub fn eval_block<'m>(
         &mut self,
@@ -153,6 +189,68 @@ impl Cx<'_, '_> {
                 ev.entries.push(out);
             }
         }
+        self.required_keys(block, schema, owner, &ev);
+        ev
+    }
+
+    /// A declaration's body, entry by entry: the entries the base check recorded
+    /// ([`Cx::taken`]) are taken from there, each with the names it used, and the
+    /// others evaluated; with [`Cx::record`], each entry evaluated is recorded too. The
+    /// same as [`Cx::eval_block`] of the body.
+    pub fn eval_body(
+        &mut self,
+        block: &'p MBlock,
+        schema: &'static Schema,
+        owner: &Owner,
+    ) -> Ev<'p> {
+        let mut ev = Ev {
+            entries: Vec::with_capacity(block.entries.len()),
+        };
+        let taken = self.taken;
+        for (i, e) in block.entries.iter().enumerate() {
+            if let Some(t) = taken.and_then(|t| t.find(e, i)) {
+                self.uses.extend_from_slice(&t.uses);
+                self.deps.extend(t.deps.iter().copied());
+                ev.entries.extend(t.ev.clone());
+                continue;
+            }
+            // Each entry evaluates the template parameters it reads itself, so that
+            // what it uses is its own whatever entries come before it.
+            self.params.clear();
+            let uses = self.uses.len();
+            let deps = std::mem::take(&mut self.deps);
+            let out = self.eval_entry(e, schema, owner);
+            let own = std::mem::replace(&mut self.deps, deps);
+            if let Some(record) = self.record.as_mut() {
+                record.entries.push(Taken {
+                    entry: Arc::clone(e),
+                    produced: out.is_some(),
+                    ev: None,
+                    uses: self.uses.get(uses..).unwrap_or_default().to_vec(),
+                    deps: own.iter().copied().collect(),
+                });
+            }
+            self.deps.extend(own);
+            ev.entries.extend(out);
+        }
+        self.required_keys(block, schema, owner, &ev);
+        ev
+    }
+
+    /// Keeps what was evaluated of the declaration's body, when recording it: each
+    /// entry's value moves to its record.
+    pub fn keep_evaluated(&mut self, ev: Ev<'p>) {
+        let Some(record) = self.record.as_mut() else {
+            return;
+        };
+        let mut evs = ev.entries.into_iter();
+        for t in record.entries.iter_mut().filter(|t| t.produced) {
+            t.ev = evs.next();
+        }
+    }
+
+    /// Reports the keys the schema requires that the block does not have (E0104).
+    fn required_keys(&mut self, block: &MBlock, schema: &'static Schema, owner: &Owner, ev: &Ev) {
         let template_failed = self.view.decl(self.current).template_failed;
         for spec in schema
             .keys
@@ -174,7 +272,6 @@ impl Cx<'_, '_> {
                 );
             }
         }
-        ev
     }
 
     fn eval_entry<'m>(

@@ -13,22 +13,24 @@ use crate::resolve::{MBlock, MKey, RDecl};
 use crate::source::Span;
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 
-impl Cx<'_, '_> {
-    fn eval_decl<'m>(&mut self, decl: &'m RDecl) -> Ev<'m> {
-        self.eval_block(
-            &decl.body,
-            decl.kind.schema(),
-            &Owner {
-                kind: decl.kind.as_str(),
-                name: &decl.name.name,
-                parent: None,
-                span: decl.name.span,
-            },
-        )
+impl<'p> Cx<'_, 'p> {
+    /// A declaration's body, evaluated against its kind's schema.
+    pub fn eval_decl(&mut self, decl: &'p RDecl) -> Ev<'p> {
+        let owner = Owner {
+            kind: decl.kind.as_str(),
+            name: &decl.name.name,
+            parent: None,
+            span: decl.name.span,
+        };
+        let schema = decl.kind.schema();
+        match (self.taken, &self.record) {
+            (None, None) => self.eval_block(&decl.body, schema, &owner),
+            _ => self.eval_body(&decl.body, schema, &owner),
+        }
     }
 
     /// The platform declaration.
-    pub fn build_platform(&mut self, decl: &RDecl) -> Platform {
+    pub fn build_platform(&mut self, decl: &'p RDecl) -> Platform {
         let ev = self.eval_decl(decl);
         let name = decl.name.name.clone();
         let kubernetes = match ev.val("kubernetes") {
@@ -86,15 +88,19 @@ impl Cx<'_, '_> {
     }
 
     /// A service, database or job.
-    pub fn build_workload(&mut self, decl: &RDecl, platform: &Platform) -> Workload {
+    pub fn build_workload(
+        &mut self,
+        decl: &'p RDecl,
+        ev: &Ev<'p>,
+        platform: &Platform,
+    ) -> Workload {
         if let Err(e) = names::dns_label(&decl.name.name) {
             let sp = e.at.map_or(decl.name.span, |at| decl.name.span.sub(at, 1));
             self.diags
                 .push(Diagnostic::new(Code::INVALID_VALUE, sp, e.message));
         }
-        let ev = self.eval_decl(decl);
         let mut spans = ValueSpans::default();
-        record_spans(&ev, "", &mut spans);
+        record_spans(ev, "", &mut spans);
         let template = decl
             .template
             .map(|(t, _)| self.view.program.template(t).qualified_name());
@@ -102,8 +108,8 @@ impl Cx<'_, '_> {
             .text("image")
             .map(|i| with_registry(&i, platform.registry.as_deref()))
             .unwrap_or_default();
-        let ports = self.ports(&ev);
-        let replicas = self.replicas(decl, &ev);
+        let ports = self.ports(ev);
+        let replicas = self.replicas(decl, ev);
         let rollout = ev.block("rollout");
         let rollout = Rollout {
             max_surge: rollout
@@ -240,7 +246,7 @@ impl Cx<'_, '_> {
                 .block("env")
                 .map(|e| self.env_vars(e))
                 .unwrap_or_default(),
-            mounts: self.mounts(&ev),
+            mounts: self.mounts(ev),
             volumes: ev
                 .named("volume")
                 .filter_map(|(name, e)| {
@@ -258,7 +264,7 @@ impl Cx<'_, '_> {
                     })
                 })
                 .collect(),
-            calls: self.calls(&ev),
+            calls: self.calls(ev),
             egress: match ev.val("egress") {
                 Some(Val::List(items)) => items
                     .iter()
@@ -470,8 +476,7 @@ impl Cx<'_, '_> {
     }
 
     /// A secret declaration.
-    pub fn build_secret(&mut self, decl: &RDecl) -> Secret {
-        let ev = self.eval_decl(decl);
+    pub fn build_secret(&mut self, decl: &'p RDecl, ev: &Ev<'p>) -> Secret {
         let keys = match ev.val("keys") {
             Some(Val::List(items)) => items
                 .iter()
@@ -518,8 +523,7 @@ impl Cx<'_, '_> {
     }
 
     /// A config declaration.
-    pub fn build_config(&mut self, decl: &RDecl) -> Config {
-        let ev = self.eval_decl(decl);
+    pub fn build_config(&mut self, decl: &'p RDecl, ev: &Ev<'p>) -> Config {
         let entries = ev
             .entries
             .iter()
@@ -545,8 +549,7 @@ impl Cx<'_, '_> {
     }
 
     /// A gateway declaration.
-    pub fn build_gateway(&mut self, decl: &RDecl) -> Gateway {
-        let ev = self.eval_decl(decl);
+    pub fn build_gateway(&mut self, decl: &'p RDecl, ev: &Ev<'p>) -> Gateway {
         let mut routes = Vec::new();
         for e in &ev.entries {
             let MKey::Route(path) = &e.key else { continue };

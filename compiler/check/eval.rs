@@ -135,6 +135,13 @@ pub struct Cx<'v, 'p> {
     pub secret_ok: bool,
     pub(super) params: HashMap<String, Option<Val>>,
     pub(super) param_stack: Vec<String>,
+    /// What the base check of this declaration evaluated, entry by entry: an
+    /// environment's re-check takes the entries it did not patch from there instead of
+    /// evaluating them again ([`super::block::Evaluated`]).
+    pub(super) taken: Option<&'v super::block::Evaluated<'p>>,
+    /// Where the base check records what it evaluates, entry by entry, for the
+    /// environments that patch this declaration.
+    pub(super) record: Option<super::block::Evaluated<'p>>,
 }
 
 impl<'v, 'p> Cx<'v, 'p> {
@@ -156,6 +163,8 @@ impl<'v, 'p> Cx<'v, 'p> {
             secret_ok: false,
             params: HashMap::new(),
             param_stack: Vec::new(),
+            taken: None,
+            record: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use block::Evaluated;
 use eval::{Cx, PortInfo, Tables, Val, View};
 use model::Built;
 pub use model::Model;
@@ -89,7 +90,20 @@ pub fn check_reusing(
     let platform = platform_of(&base_view, &tables, diags, keep.then_some(&mut references));
     let ids: Vec<DeclId> = p.decl_ids().collect();
     let prev = |id: DeclId| reuse.and_then(|r| r.take_base(id));
-    let entries = check_decls(&base_view, &tables, &platform, &ids, &prev, keep);
+    // The base check records what it evaluates of the declarations an environment
+    // patches, entry by entry: the environment's re-check takes the entries it left as
+    // they were instead of evaluating them again (not for the language server, which
+    // keeps every entry's name uses and re-checks only what an edit reaches).
+    let mut record = vec![false; if keep { 0 } else { p.decls.len() }];
+    for (id, _) in p.envs.iter().flat_map(|e| &e.patched) {
+        if let Some(r) = record.get_mut(id.0 as usize) {
+            *r = true;
+        }
+    }
+    let (entries, evaluated): (Vec<Entry>, Vec<Option<Evaluated>>) =
+        check_decls(&base_view, &tables, &platform, &ids, &prev, keep, &record)
+            .into_iter()
+            .unzip();
     let mut memo = keep.then(|| Memo::after(reuse.map(Reuse::edit).unwrap_or_default()));
     let results = settle(
         entries,
@@ -133,10 +147,25 @@ pub fn check_reusing(
         let mut entries = check_each(&jobs, |&(i, id)| {
             reuse.and_then(|r| r.take_env(i, id)).unwrap_or_else(|| {
                 let plan = &plans[i];
-                fresh_entry(&plan.view, &plan.tables, &plan.platform, id, keep)
+                let taken = evaluated
+                    .get(id.0 as usize)
+                    .and_then(Option::as_ref)
+                    .filter(|_| plan.may_take(p, &results, id));
+                fresh_entry(
+                    &plan.view,
+                    &plan.tables,
+                    &plan.platform,
+                    id,
+                    keep,
+                    taken,
+                    false,
+                )
+                .0
             })
         })
         .into_iter();
+        // What the base check recorded is not needed once the environments have taken it.
+        drop(evaluated);
         let plans: Vec<(EnvPlan, Vec<Entry>)> = plans
             .into_iter()
             .map(|plan| {
@@ -229,6 +258,31 @@ struct EnvPlan<'p> {
     /// What checking the platform again found, when the environment patches it.
     diags: Diagnostics,
     refs: Vec<Reference>,
+    /// Declarations whose outside (ports, keys) the overrides change.
+    changed: BTreeSet<DeclId>,
+}
+
+impl EnvPlan<'_> {
+    /// Whether the re-check of `id` may take the entries the environment did not patch
+    /// from the base check's ([`Evaluated`]): nothing they read changes but the entries
+    /// themselves — not the outside (ports, keys) of the declaration or of one it
+    /// refers to, not the template parameters it is given. (An entry never reads the
+    /// platform: what the platform changes of a declaration, its image registry, is
+    /// applied after its entries are evaluated.)
+    fn may_take(&self, p: &Program, base: &[Arc<Result>], id: DeclId) -> bool {
+        let Some(b) = base.get(id.0 as usize) else {
+            return false;
+        };
+        let (theirs, ours) = (p.decl(id), self.view.decl(id));
+        !self.changed.contains(&id)
+            && !b.deps.iter().any(|d| self.changed.contains(d))
+            && theirs.params.len() == ours.params.len()
+            && theirs
+                .params
+                .iter()
+                .zip(&ours.params)
+                .all(|(a, b)| a.set_at == b.set_at)
+    }
 }
 
 fn plan_env<'p>(
@@ -281,6 +335,7 @@ fn plan_env<'p>(
         ids,
         diags,
         refs,
+        changed,
     }
 }
 
@@ -368,69 +423,100 @@ fn platform_of(
 }
 
 /// Checks declarations on several threads, or takes them from `prev` (an earlier check
-/// the edit did not reach); entries come back in declaration order.
-fn check_decls(
-    view: &View,
+/// the edit did not reach); entries come back in declaration order, each with what was
+/// evaluated of it when `record` asks for it (see [`fresh_entry`]).
+fn check_decls<'p>(
+    view: &View<'p>,
     tables: &Tables,
     platform: &model::Platform,
     ids: &[DeclId],
     prev: &(dyn Fn(DeclId) -> Option<Entry> + Sync),
     keep: bool,
-) -> Vec<Entry> {
-    check_each(ids, |&id| {
-        prev(id).unwrap_or_else(|| fresh_entry(view, tables, platform, id, keep))
+    record: &[bool],
+) -> Vec<(Entry, Option<Evaluated<'p>>)> {
+    check_each(ids, |&id| match prev(id) {
+        Some(e) => (e, None),
+        None => {
+            let record = record.get(id.0 as usize).copied().unwrap_or(false);
+            fresh_entry(view, tables, platform, id, keep, None, record)
+        }
     })
 }
 
-/// Applies `f` to every job on several threads; entries come back in job order.
-fn check_each<J: Sync>(jobs: &[J], f: impl Fn(&J) -> Entry + Sync) -> Vec<Entry> {
+/// Applies `f` to every job on several threads; the results come back in job order.
+fn check_each<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
     let runs = crate::par::runs(jobs, |_, run| run.iter().map(&f).collect::<Vec<_>>());
     runs.into_iter().flatten().collect()
 }
 
 /// Checks one declaration afresh; its name uses are gathered when `keep` (for the
-/// language server).
-fn fresh_entry(
-    view: &View,
+/// language server). With `taken`, the entries of its body that the base check
+/// evaluated as they are here are taken from there; with `record`, what is evaluated
+/// of its body is returned, entry by entry, for environments to take.
+fn fresh_entry<'p>(
+    view: &View<'p>,
     tables: &Tables,
     platform: &model::Platform,
     id: DeclId,
     keep: bool,
-) -> Entry {
+    taken: Option<&Evaluated<'p>>,
+    record: bool,
+) -> (Entry, Option<Evaluated<'p>>) {
     let mut d = Diagnostics::new();
     let mut refs = Vec::new();
-    let result = check_decl(
+    let (result, evaluated) = check_decl(
         view,
         tables,
         platform,
         id,
         &mut d,
         keep.then_some(&mut refs),
+        (taken, record),
     );
-    Entry {
+    let entry = Entry {
         result: Arc::new(result),
         diags: d.into_sorted(),
         refs,
-    }
+    };
+    (entry, evaluated)
 }
 
-fn check_decl(
-    view: &View,
+fn check_decl<'p>(
+    view: &View<'p>,
     tables: &Tables,
     platform: &model::Platform,
     id: DeclId,
     diags: &mut Diagnostics,
     refs: Option<&mut Vec<Reference>>,
-) -> Result {
+    (taken, record): (Option<&Evaluated<'p>>, bool),
+) -> (Result, Option<Evaluated<'p>>) {
     let d = view.decl(id);
     let mut cx = Cx::new(view, tables, id, diags, refs);
-    let built = match d.kind {
-        k if k.is_workload() => Built::Workload(Arc::new(cx.build_workload(d, platform))),
-        Kind::Secret => Built::Secret(Arc::new(cx.build_secret(d))),
-        Kind::Config => Built::Config(Arc::new(cx.build_config(d))),
-        Kind::Gateway => Built::Gateway(Arc::new(cx.build_gateway(d))),
-        _ => Built::None,
+    cx.taken = taken;
+    cx.record = record.then(Evaluated::default);
+    let (built, ev) = match d.kind {
+        k if k.is_workload() => {
+            let ev = cx.eval_decl(d);
+            let w = cx.build_workload(d, &ev, platform);
+            (Built::Workload(Arc::new(w)), Some(ev))
+        }
+        Kind::Secret => {
+            let ev = cx.eval_decl(d);
+            (Built::Secret(Arc::new(cx.build_secret(d, &ev))), Some(ev))
+        }
+        Kind::Config => {
+            let ev = cx.eval_decl(d);
+            (Built::Config(Arc::new(cx.build_config(d, &ev))), Some(ev))
+        }
+        Kind::Gateway => {
+            let ev = cx.eval_decl(d);
+            (Built::Gateway(Arc::new(cx.build_gateway(d, &ev))), Some(ev))
+        }
+        _ => (Built::None, None),
     };
+    if let Some(ev) = ev {
+        cx.keep_evaluated(ev);
+    }
     let uses = cx
         .uses
         .iter()
@@ -440,11 +526,12 @@ fn check_decl(
             span: *span,
         })
         .collect();
-    Result {
+    let result = Result {
         built,
         uses,
         deps: std::mem::take(&mut cx.deps),
-    }
+    };
+    (result, cx.record.take())
 }
 
 /// What declarations know of each other before any is checked: ports, secret keys and
