@@ -10,6 +10,8 @@
     clippy::disallowed_methods
 )]
 
+mod common;
+
 use proptest::prelude::*;
 use sorchac::Compilation;
 use sorchac::cli::FsLoader;
@@ -277,18 +279,7 @@ fn every_program_comes_out_the_same_with_entries_taken_from_the_base() {
         "examples/queue-worker/platform.sorcha".into(),
         "tests/spec/platform.sorcha".into(),
     ];
-    let mut dirs = vec![std::path::PathBuf::from("tests/ui"), "tests/emit".into()];
-    while let Some(dir) = dirs.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|x| x == "sorcha") {
-                programs.push(path.to_string_lossy().into_owned());
-            }
-        }
-    }
-    programs.sort();
+    programs.extend(common::sorcha_files(&["tests/ui", "tests/emit"]));
     let mut with_envs = 0;
     for program in &programs {
         let taken = sorchac::compile(program, &FsLoader).unwrap();

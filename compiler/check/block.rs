@@ -181,16 +181,9 @@ impl<'p> Cx<'_, 'p> {
         schema: &'static Schema,
         owner: &Owner,
     ) -> Ev<'m> {
-        let mut ev = Ev {
-            entries: Vec::with_capacity(block.entries.len()),
-        };
-        for e in &block.entries {
-            if let Some(out) = self.eval_entry(e, schema, owner) {
-                ev.entries.push(out);
-            }
-        }
-        self.required_keys(block, schema, owner, &ev);
-        ev
+        self.each_entry(block, schema, owner, |cx, _, e| {
+            cx.eval_entry(e, schema, owner)
+        })
     }
 
     /// A declaration's body, entry by entry: the entries the base check recorded
@@ -203,35 +196,48 @@ impl<'p> Cx<'_, 'p> {
         schema: &'static Schema,
         owner: &Owner,
     ) -> Ev<'p> {
-        let mut ev = Ev {
-            entries: Vec::with_capacity(block.entries.len()),
-        };
         let taken = self.taken;
-        for (i, e) in block.entries.iter().enumerate() {
+        self.each_entry(block, schema, owner, |cx, i, e| {
             if let Some(t) = taken.and_then(|t| t.find(e, i)) {
-                self.uses.extend_from_slice(&t.uses);
-                self.deps.extend(t.deps.iter().copied());
-                ev.entries.extend(t.ev.clone());
-                continue;
+                cx.uses.extend_from_slice(&t.uses);
+                cx.deps.extend(t.deps.iter().copied());
+                return t.ev.clone();
             }
             // Each entry evaluates the template parameters it reads itself, so that
             // what it uses is its own whatever entries come before it.
-            self.params.clear();
-            let uses = self.uses.len();
-            let deps = std::mem::take(&mut self.deps);
-            let out = self.eval_entry(e, schema, owner);
-            let own = std::mem::replace(&mut self.deps, deps);
-            if let Some(record) = self.record.as_mut() {
+            cx.params.clear();
+            let uses = cx.uses.len();
+            let deps = std::mem::take(&mut cx.deps);
+            let out = cx.eval_entry(e, schema, owner);
+            let own = std::mem::replace(&mut cx.deps, deps);
+            if let Some(record) = cx.record.as_mut() {
                 record.entries.push(Taken {
                     entry: Arc::clone(e),
                     produced: out.is_some(),
                     ev: None,
-                    uses: self.uses.get(uses..).unwrap_or_default().to_vec(),
+                    uses: cx.uses.get(uses..).unwrap_or_default().to_vec(),
                     deps: own.iter().copied().collect(),
                 });
             }
-            self.deps.extend(own);
-            ev.entries.extend(out);
+            cx.deps.extend(own);
+            out
+        })
+    }
+
+    /// A block's entries, each given by `entry` (its place and itself), then the keys
+    /// the schema requires checked against them.
+    fn each_entry<'m>(
+        &mut self,
+        block: &'m MBlock,
+        schema: &'static Schema,
+        owner: &Owner,
+        mut entry: impl FnMut(&mut Self, usize, &'m Arc<MEntry>) -> Option<EvEntry<'m>>,
+    ) -> Ev<'m> {
+        let mut ev = Ev {
+            entries: Vec::with_capacity(block.entries.len()),
+        };
+        for (i, e) in block.entries.iter().enumerate() {
+            ev.entries.extend(entry(self, i, e));
         }
         self.required_keys(block, schema, owner, &ev);
         ev

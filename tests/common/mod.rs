@@ -120,6 +120,24 @@ pub fn tree(files: &[sorchac::emit::OutFile]) -> String {
     out
 }
 
+/// Every `.sorcha` file under these directories, however deep, in path order.
+pub fn sorcha_files(dirs: &[&str]) -> Vec<String> {
+    let mut stack: Vec<std::path::PathBuf> = dirs.iter().map(Into::into).collect();
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "sorcha") {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Every file under `dir` (paths relative to it) with its bytes, in path order.
 pub fn files_under(
     dir: &std::path::Path,
