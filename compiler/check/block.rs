@@ -245,7 +245,7 @@ impl<'p> Cx<'_, 'p> {
 
     /// Keeps what was evaluated of the declaration's body, when recording it: each
     /// entry's value moves to its record.
-    pub fn keep_evaluated(&mut self, ev: Ev<'p>) {
+    pub(super) fn keep_evaluated(&mut self, ev: Ev<'p>) {
         let Some(record) = self.record.as_mut() else {
             return;
         };

@@ -15,7 +15,7 @@ use crate::syntax::ast::{Expr, ExprKind, StrPart};
 
 impl<'p> Cx<'_, 'p> {
     /// A declaration's body, evaluated against its kind's schema.
-    pub fn eval_decl(&mut self, decl: &'p RDecl) -> Ev<'p> {
+    fn eval_decl(&mut self, decl: &'p RDecl) -> Ev<'p> {
         let owner = Owner {
             kind: decl.kind.as_str(),
             name: &decl.name.name,
@@ -27,6 +27,19 @@ impl<'p> Cx<'_, 'p> {
             (None, None) => self.eval_block(&decl.body, schema, &owner),
             _ => self.eval_body(&decl.body, schema, &owner),
         }
+    }
+
+    /// A declaration built by `build` from its evaluated body, which is then kept when
+    /// this check records it ([`Cx::keep_evaluated`]).
+    pub fn build_body<T>(
+        &mut self,
+        decl: &'p RDecl,
+        build: impl FnOnce(&mut Self, &Ev<'p>) -> T,
+    ) -> T {
+        let ev = self.eval_decl(decl);
+        let built = build(self, &ev);
+        self.keep_evaluated(ev);
+        built
     }
 
     /// The platform declaration.

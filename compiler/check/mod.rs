@@ -494,29 +494,17 @@ fn check_decl<'p>(
     let mut cx = Cx::new(view, tables, id, diags, refs);
     cx.taken = taken;
     cx.record = record.then(Evaluated::default);
-    let (built, ev) = match d.kind {
-        k if k.is_workload() => {
-            let ev = cx.eval_decl(d);
-            let w = cx.build_workload(d, &ev, platform);
-            (Built::Workload(Arc::new(w)), Some(ev))
-        }
-        Kind::Secret => {
-            let ev = cx.eval_decl(d);
-            (Built::Secret(Arc::new(cx.build_secret(d, &ev))), Some(ev))
-        }
-        Kind::Config => {
-            let ev = cx.eval_decl(d);
-            (Built::Config(Arc::new(cx.build_config(d, &ev))), Some(ev))
-        }
-        Kind::Gateway => {
-            let ev = cx.eval_decl(d);
-            (Built::Gateway(Arc::new(cx.build_gateway(d, &ev))), Some(ev))
-        }
-        _ => (Built::None, None),
+    let built = match d.kind {
+        k if k.is_workload() => cx.build_body(d, |cx, ev| {
+            Built::Workload(Arc::new(cx.build_workload(d, ev, platform)))
+        }),
+        Kind::Secret => cx.build_body(d, |cx, ev| Built::Secret(Arc::new(cx.build_secret(d, ev)))),
+        Kind::Config => cx.build_body(d, |cx, ev| Built::Config(Arc::new(cx.build_config(d, ev)))),
+        Kind::Gateway => cx.build_body(d, |cx, ev| {
+            Built::Gateway(Arc::new(cx.build_gateway(d, ev)))
+        }),
+        _ => Built::None,
     };
-    if let Some(ev) = ev {
-        cx.keep_evaluated(ev);
-    }
     let uses = cx
         .uses
         .iter()
