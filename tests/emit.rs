@@ -167,3 +167,43 @@ fn group_by_group_lowering_gives_the_same_files() {
         }
     }
 }
+
+/// The raw output made beside the overlays from the same lowering of each environment
+/// (as `--target all` makes both) is the raw output made alone, and the overlays are
+/// the overlays made alone: for every program, one whose own text holds a mark's text,
+/// and one whose namespaces YAML must quote.
+#[test]
+fn the_raw_output_made_beside_the_overlays_is_the_raw_output_made_alone() {
+    let mut compiled = common::compiled_programs();
+    compiled.push(common::compile_text(&sorchac::synth::platform(12).replace(
+        "CACHE = cache.address",
+        "CACHE = cache.address\n    MARKS = \"zq7k-sorchac-namespace zq7k-sorchac-instance zq7k-sorchac-\"",
+    )));
+    compiled.push(common::compile_text(
+        &sorchac::synth::platform(12)
+            .replace("\"synth-dev\"", "\"123\"")
+            .replace("\"synth-staging\"", "\"true\""),
+    ));
+    for c in &compiled {
+        assert!(!c.has_errors(), "{}", common::rendered(c));
+        let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+        let cxs = sorchac::ir::labels::Cx::each(&envs);
+        let base = sorchac::ir::labels::Cx::new(&c.checked.base);
+        let put = std::sync::Mutex::new(Vec::new());
+        let (objects, tree) = sorchac::emit::kustomize::tree_with_raw(&base, &cxs, |files| {
+            put.lock().unwrap().extend(files);
+            Ok::<(), sorchac::emit::EmitError>(())
+        })
+        .unwrap();
+        let mut beside = put.into_inner().unwrap();
+        beside.sort_by(|a, b| a.path.cmp(&b.path));
+        let (alone, alone_objects) = sorchac::emit::raw::files_in(&cxs).unwrap();
+        let name = &c.checked.base.platform.name;
+        assert_eq!(objects, alone_objects, "{name}");
+        assert!(beside == alone, "{name}: the raw output differs");
+        let tree = tree.unwrap();
+        let overlays = sorchac::emit::kustomize::tree(&base, &cxs).unwrap();
+        assert!(tree.files == overlays.files, "{name}: the overlays differ");
+        assert_eq!(tree.keep, overlays.keep, "{name}");
+    }
+}

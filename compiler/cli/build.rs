@@ -246,7 +246,9 @@ impl Work<'_> {
     /// Writes every tree to its staging directory as its files are made; the number of
     /// raw objects. The chart's templates are made first, on all cores; what is left of
     /// the chart (its values and their schema, on one core) is then made beside the raw
-    /// output, which takes the other core; the overlays come last.
+    /// output, which takes the other core, or before the raw output and the overlays'
+    /// declarations when both are made (from the same lowering); the overlays are
+    /// written last.
     fn stage(&self, staged: &mut write::Staged) -> Result<usize, TreeFailed> {
         let chart = emit::helm::root(self.base);
         let trees = [
@@ -278,41 +280,65 @@ impl Work<'_> {
         // Nothing of the raw output needs an environment's objects together: each run
         // of sources is lowered and printed in every environment (an object the
         // environments share printed once), goes to disk from the thread that printed
-        // it, and is dropped.
-        let raw_output = || match self.raw {
-            Some(tree) => writer(tree).and_then(|w| {
+        // it, and is dropped. With the overlays, the same lowering of each run serves
+        // both: the overlays' declarations are seen as the raw output is printed.
+        let raw_output = || match (self.raw, self.kustomize) {
+            (Some(tree), true) => writer(tree).and_then(|w| {
+                let base = crate::ir::labels::Cx::new(self.base);
+                emit::kustomize::tree_with_raw(&base, self.cxs, |files| {
+                    w.write(&files).map_err(Failed::Write)
+                })
+                .map(|(objects, overlays)| (objects, Some(overlays)))
+                .map_err(in_tree(tree))
+            }),
+            (Some(tree), false) => writer(tree).and_then(|w| {
                 emit::raw::put_in(self.cxs, |files| w.write(&files).map_err(Failed::Write))
+                    .map(|objects| (objects, None))
                     .map_err(in_tree(tree))
             }),
-            None => Ok(0),
+            (None, _) => Ok((0, None)),
         };
-        let tail = |rest: emit::helm::Rest, w: &write::TreeWriter| {
-            // The values and their schema take both cores unless the raw output
-            // takes one.
-            rest.files(self.base, self.models, self.raw.is_none())
+        // The values and their schema take both cores unless the raw output takes one.
+        let tail = |rest: emit::helm::Rest, w: &write::TreeWriter, split: bool| {
+            rest.files(self.base, self.models, split)
                 .map_err(Failed::Emit)
                 .and_then(|files| w.write(&files).map_err(Failed::Write))
                 .map_err(in_tree(&chart))
         };
         // What is left of the chart is made on this thread, which the templates' memory
         // went back to, and the raw output beside it (which goes to disk as it is made,
-        // and so holds little); the overlays, which are held whole, after them.
+        // and so holds little). With the overlays, whose declarations are seen as the
+        // raw output is made and held until they are written, the two come one after
+        // the other instead, each on all cores, so that their memory is not held at
+        // once.
         let (raw, rest) = match templates {
+            Some((Ok(rest), w)) if self.kustomize => {
+                let rest = tail(rest, w, true);
+                (raw_output(), rest)
+            }
             Some((Ok(rest), w)) => {
-                let (rest, raw) = crate::par::join(|| tail(rest, w), raw_output);
+                let (rest, raw) =
+                    crate::par::join(|| tail(rest, w, self.raw.is_none()), raw_output);
                 (raw, rest)
             }
             Some((Err(e), _)) => (raw_output(), Err(e)),
             None => (raw_output(), Ok(())),
         };
-        let overlays = match (&raw, self.kustomize) {
-            (Ok(_), true) => self.overlays().and_then(|tree| {
-                let w = writer(emit::kustomize::ROOT)?;
-                w.write_all(&tree.files)
-                    .and_then(|()| w.keep(&tree.keep))
-                    .map_err(|e| in_tree(emit::kustomize::ROOT)(Failed::Write(e)))
-            }),
-            _ => Ok(()),
+        let (raw, overlays) = match (raw, self.kustomize) {
+            (Ok((objects, made)), true) => {
+                let tree = match made {
+                    Some(made) => made.map_err(|e| (emit::kustomize::ROOT.to_string(), e.into())),
+                    None => self.overlays(),
+                };
+                let written = tree.and_then(|tree| {
+                    let w = writer(emit::kustomize::ROOT)?;
+                    w.write_all(&tree.files)
+                        .and_then(|()| w.keep(&tree.keep))
+                        .map_err(|e| in_tree(emit::kustomize::ROOT)(Failed::Write(e)))
+                });
+                (Ok(objects), written)
+            }
+            (raw, _) => (raw.map(|(objects, _)| objects), Ok(())),
         };
         // The first failure in the order the trees are listed.
         let objects = raw?;

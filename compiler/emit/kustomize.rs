@@ -28,7 +28,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{EmitError, OutFile, header, yaml};
+use super::{EmitError, OutFile, header, raw, yaml};
 use crate::check::Model;
 use crate::check::model::{Config, Secret, SecretSource};
 use crate::ir::labels::{self as l, Cx, Labels};
@@ -88,19 +88,10 @@ fn planned(
     plans: &[EnvPlan],
 ) -> Result<Option<Tree>, EmitError> {
     let sources = ir::sources_of(std::iter::once(base.m).chain(envs.iter().map(|cx| cx.m)));
-    let lower = |cx: &Cx, s: Source| {
-        ir::lower_source(cx, s)
-            .map(|g| (ir::place(cx.m, s), g))
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
     let runs = crate::par::runs(&sources, |_, run| {
         let mut seen = Seen::new(envs.len());
         for s in run {
-            let unit = Unit {
-                base: lower(base, *s),
-                envs: envs.iter().map(|cx| lower(cx, *s)).collect(),
-            };
+            let unit = Unit::lowered(base, envs, *s);
             see(b, plans, unit, &mut seen)?;
         }
         Ok(seen)
@@ -113,6 +104,73 @@ fn planned(
         return Ok(None);
     }
     assemble(b, plans, seen).map(Some)
+}
+
+/// [`tree`], with the raw output of every environment made beside it from the same
+/// lowering ([`raw::Beside`]): each run's raw files are handed to `put` a batch at a
+/// time, where they were made. The number of raw objects and the tree; once the raw
+/// output fails, nothing more is made, and that failure is the result.
+pub fn tree_with_raw<E: From<EmitError> + Send>(
+    base: &Cx,
+    envs: &[Cx],
+    put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
+) -> Result<(usize, Result<Tree, EmitError>), E> {
+    let b = BasePlan::new(base.m, ir::workload::images(base.m));
+    let plans: Vec<EnvPlan> = envs
+        .iter()
+        .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
+        .collect();
+    let beside = raw::Beside::new(envs);
+    let sources = ir::sources_of(std::iter::once(base.m).chain(envs.iter().map(|cx| cx.m)));
+    let runs = crate::par::runs(&sources, |_, run| {
+        let mut seen = Ok(Seen::new(envs.len()));
+        let mut files = Vec::new();
+        let mut objects = 0;
+        for s in run {
+            let mut unit = Unit::lowered(base, envs, *s);
+            let mut groups: Vec<Option<&mut Group>> = unit
+                .envs
+                .iter_mut()
+                .map(|g| g.first_mut().map(|(_, g)| g))
+                .collect();
+            match beside.files(&mut groups) {
+                Ok((f, n)) => {
+                    files.extend(f);
+                    objects += n;
+                }
+                Err(e) => return (Err(E::from(e)), seen),
+            }
+            if files.len() >= raw::BATCH
+                && let Err(e) = put(std::mem::take(&mut files))
+            {
+                return (Err(e), seen);
+            }
+            if let Ok(into) = seen.as_mut()
+                && let Err(e) = see(&b, &plans, unit, into)
+            {
+                seen = Err(e);
+            }
+        }
+        (put(files).map(|()| objects), seen)
+    });
+    let mut objects = 0;
+    let mut all = Seen::new(envs.len());
+    let mut failed = None;
+    for (raw, seen) in runs {
+        objects += raw?;
+        match seen {
+            Ok(seen) => all.append(seen),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    let tree = match failed {
+        Some(e) => Err(e),
+        None if all.bears_out(&b, &plans) => assemble(&b, &plans, all),
+        None => whole(base, envs),
+    };
+    Ok((objects, tree))
 }
 
 /// The tree made from the base and every environment lowered whole, with the image
@@ -840,6 +898,22 @@ type At = (usize, usize);
 struct Unit {
     base: Vec<(usize, Group)>,
     envs: Vec<Vec<(usize, Group)>>,
+}
+
+impl Unit {
+    /// A source's group in the base and in every environment (where each has it).
+    fn lowered(base: &Cx, envs: &[Cx], s: Source) -> Unit {
+        let lower = |cx: &Cx| {
+            ir::lower_source(cx, s)
+                .map(|g| (ir::place(cx.m, s), g))
+                .into_iter()
+                .collect()
+        };
+        Unit {
+            base: lower(base),
+            envs: envs.iter().map(lower).collect(),
+        }
+    }
 }
 
 /// The base objects of a unit, as `kubectl kustomize base` gives them (without the

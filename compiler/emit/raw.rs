@@ -55,11 +55,7 @@ fn each_run<R: Send>(
     then: impl Fn(Result<(Vec<OutFile>, usize), EmitError>) -> R + Sync,
 ) -> Vec<R> {
     let sources = ir::sources_of(cxs.iter().map(|cx| cx.m));
-    // One environment alone has nothing to share its prints with.
-    let ids: Vec<Option<Identity>> = match cxs.len() {
-        0 | 1 => cxs.iter().map(|_| None).collect(),
-        _ => cxs.iter().map(Identity::of).collect(),
-    };
+    let ids = identities(cxs);
     crate::par::runs(&sources, |_, run| {
         let mut out = Vec::new();
         let mut files = Vec::new();
@@ -88,9 +84,66 @@ fn each_run<R: Send>(
     .collect()
 }
 
+/// Each environment's identity, to share prints by; none when there is one
+/// environment alone, which has nothing to share its prints with.
+fn identities(cxs: &[Cx]) -> Vec<Option<Identity>> {
+    match cxs.len() {
+        0 | 1 => cxs.iter().map(|_| None).collect(),
+        _ => cxs.iter().map(Identity::of).collect(),
+    }
+}
+
+/// The raw output made beside another use of every environment's groups (the
+/// overlays, which lower them too): the files of each source from its groups as they
+/// were lowered for both, which are left as they were.
+pub struct Beside<'c, 'm> {
+    cxs: &'c [Cx<'m>],
+    ids: Vec<Option<Identity>>,
+}
+
+impl<'c, 'm> Beside<'c, 'm> {
+    pub fn new(cxs: &'c [Cx<'m>]) -> Beside<'c, 'm> {
+        Beside {
+            cxs,
+            ids: identities(cxs),
+        }
+    }
+
+    /// The files of one source from each environment's group of it, in the order of
+    /// the contexts (`None` where an environment has none), with the number of objects
+    /// they hold: the bytes [`files_in`] writes for them.
+    pub fn files(
+        &self,
+        groups: &mut [Option<&mut Group>],
+    ) -> Result<(Vec<OutFile>, usize), EmitError> {
+        let mut forms: Vec<Vec<Form>> = Vec::new();
+        let mut files = Vec::with_capacity(groups.len());
+        let mut objects = 0;
+        for ((cx, id), g) in self.cxs.iter().zip(&self.ids).zip(groups.iter_mut()) {
+            let Some(g) = g.as_deref_mut() else {
+                continue;
+            };
+            objects += g.objects.len();
+            let printed = match id {
+                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?,
+                None => None,
+            };
+            let text = match printed {
+                Some(text) => text,
+                None => yaml::file(g)?,
+            };
+            files.push(OutFile {
+                path: format!("raw/{}/{}", cx.m.env, g.file),
+                bytes: text.into_bytes(),
+            });
+        }
+        Ok((files, objects))
+    }
+}
+
 /// How many files are handed on at a time: few enough that a run's output is never
 /// held long, enough that each hand-over's fixed costs (making directories) stay small.
-const BATCH: usize = 128;
+pub(crate) const BATCH: usize = 128;
 
 /// The files of some groups, with the number of objects they hold.
 fn print<G: Borrow<Group>>(
@@ -161,25 +214,85 @@ impl Identity {
     }
 
     /// Takes the environment out of an object: its namespace, and the instance label of
-    /// its own metadata and its templates', become marks. How many fields it changed.
-    fn take_out(&self, o: &mut Object) -> usize {
+    /// its own metadata and its templates', become marks. How many fields it changed;
+    /// `taken`, when given, says which (per metadata of the object, in order: its
+    /// namespace, its instance label).
+    fn take_out(&self, o: &mut Object, mut taken: Option<&mut Vec<(bool, bool)>>) -> usize {
         let mut changed = 0;
-        let mut mark = |field: &mut String, value: &str, mark: &str| {
-            if field == value {
+        if let Some(t) = taken.as_mut() {
+            t.clear();
+        }
+        let mark = |field: &mut String, value: &str, mark: &str| {
+            let changed = field == value;
+            if changed {
                 field.clear();
                 field.push_str(mark);
-                changed += 1;
             }
+            changed
         };
         for meta in o.present_metas_mut() {
-            if let Some(ns) = meta.namespace.as_mut() {
-                mark(ns, &self.raw_namespace, NAMESPACE_MARK);
-            }
-            if let Some(v) = meta.labels.as_mut().and_then(|l| l.get_mut(l::INSTANCE)) {
-                mark(v, &self.raw_instance, INSTANCE_MARK);
+            let ns = meta
+                .namespace
+                .as_mut()
+                .is_some_and(|ns| mark(ns, &self.raw_namespace, NAMESPACE_MARK));
+            let instance = meta
+                .labels
+                .as_mut()
+                .and_then(|l| l.get_mut(l::INSTANCE))
+                .is_some_and(|v| mark(v, &self.raw_instance, INSTANCE_MARK));
+            changed += usize::from(ns) + usize::from(instance);
+            if let Some(t) = taken.as_mut() {
+                t.push((ns, instance));
             }
         }
         changed
+    }
+
+    /// Puts the environment back where [`Identity::take_out`] took it out.
+    fn put_back(&self, o: &mut Object, taken: &[(bool, bool)]) {
+        for (meta, &(ns, instance)) in o.present_metas_mut().into_iter().zip(taken) {
+            if ns && let Some(field) = meta.namespace.as_mut() {
+                field.clone_from(&self.raw_namespace);
+            }
+            if instance
+                && let Some(field) = meta.labels.as_mut().and_then(|l| l.get_mut(l::INSTANCE))
+            {
+                field.clone_from(&self.raw_instance);
+            }
+        }
+    }
+}
+
+/// An object of a group being printed with the forms it shares: owned, in a group
+/// that is spent once printed (a new form takes it, and it is otherwise dropped), or
+/// borrowed from one that is used again (a new form takes a copy, and each object is
+/// put back as it was).
+trait Printed: std::borrow::BorrowMut<Object> {
+    /// Whether the fields taken out must be recorded, to be put back.
+    const PUT_BACK: bool;
+    /// The object for a new form, the original put back where it is borrowed.
+    fn into_form(self, id: &Identity, taken: &[(bool, bool)]) -> Object;
+    /// Done with the object, which matched a form: put back where it is borrowed.
+    fn done(self, id: &Identity, taken: &[(bool, bool)]);
+}
+
+impl Printed for Object {
+    const PUT_BACK: bool = false;
+    fn into_form(self, _: &Identity, _: &[(bool, bool)]) -> Object {
+        self
+    }
+    fn done(self, _: &Identity, _: &[(bool, bool)]) {}
+}
+
+impl Printed for &mut Object {
+    const PUT_BACK: bool = true;
+    fn into_form(self, id: &Identity, taken: &[(bool, bool)]) -> Object {
+        let copy = self.clone();
+        id.put_back(self, taken);
+        copy
+    }
+    fn done(self, id: &Identity, taken: &[(bool, bool)]) {
+        id.put_back(self, taken);
     }
 }
 
@@ -261,7 +374,7 @@ fn shared(
         objects += g.objects.len();
         let path = format!("raw/{}/{}", cx.m.env, g.file);
         let text = match id {
-            Some(id) => match shared_file(g, id, &mut forms)? {
+            Some(id) => match shared_file(&g.comment, g.objects.into_iter(), id, &mut forms)? {
                 Some(text) => text,
                 // A mark's text in the program itself: printed as it is.
                 None => match ir::lower_source(cx, src) {
@@ -279,34 +392,40 @@ fn shared(
     Ok((files, objects))
 }
 
-/// One environment's file of a group, from the forms its objects share with other
-/// environments (adding the new ones); none when an object cannot have a form.
-fn shared_file(
-    g: Group,
+/// One environment's file of a group (its comment and its objects), from the forms
+/// its objects share with other environments (adding the new ones); none when an
+/// object cannot have a form. Borrowed objects are left as they were.
+fn shared_file<O: Printed>(
+    comment: &[String],
+    objects: impl ExactSizeIterator<Item = O>,
     id: &Identity,
     forms: &mut Vec<Vec<Form>>,
 ) -> Result<Option<String>, EmitError> {
-    let mut out = header(&g.comment, g.objects.len() * 2048);
-    for (i, mut o) in g.objects.into_iter().enumerate() {
+    let mut out = header(comment, objects.len() * 2048);
+    let mut taken = Vec::new();
+    for (i, mut o) in objects.enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        let changed = id.take_out(&mut o);
+        let changed = id.take_out(o.borrow_mut(), O::PUT_BACK.then_some(&mut taken));
         if forms.len() <= i {
             forms.push(Vec::new());
         }
         let Some(seen) = forms.get_mut(i) else {
+            o.done(id, &taken);
             return Ok(None);
         };
-        match seen.iter().find(|f| f.object == o) {
-            Some(f) => f.write(id, &mut out),
-            None => match Form::of(o, changed)? {
-                Some(f) => {
-                    f.write(id, &mut out);
-                    seen.push(f);
-                }
-                None => return Ok(None),
-            },
+        if let Some(f) = seen.iter().find(|f| f.object == *o.borrow()) {
+            f.write(id, &mut out);
+            o.done(id, &taken);
+            continue;
+        }
+        match Form::of(o.into_form(id, &taken), changed)? {
+            Some(f) => {
+                f.write(id, &mut out);
+                seen.push(f);
+            }
+            None => return Ok(None),
         }
     }
     Ok(Some(out))
