@@ -1,5 +1,5 @@
 //! Front end and every emitter on any program that checks clean: never a crash, and
-//! the same overlays and the same chart however they are made.
+//! the same raw output, overlays and chart however they are made.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -39,6 +39,21 @@ fuzz_target!(|data: &[u8]| {
     {
         assert!(tree.files == whole.files && tree.keep == whole.keep);
     }
+    // The raw output and the overlays made from one lowering (`--target all`) are
+    // those made alone.
+    let put = std::sync::Mutex::new(Vec::new());
+    let (objects, tree) = sorchac::emit::kustomize::tree_with_raw(&base, &cxs, |files| {
+        put.lock().expect("raw files").extend(files);
+        Ok::<(), sorchac::emit::EmitError>(())
+    })
+    .expect("raw output");
+    let mut beside = put.into_inner().expect("raw files");
+    beside.sort_by(|a, b| a.path.cmp(&b.path));
+    let (alone, alone_objects) = sorchac::emit::raw::files_in(&cxs).expect("raw output");
+    assert!(beside == alone && objects == alone_objects);
+    let tree = tree.expect("kustomize output");
+    let overlays = sorchac::emit::kustomize::tree(&base, &cxs).expect("kustomize output");
+    assert!(tree.files == overlays.files && tree.keep == overlays.keep);
     let g = sorchac::graph::of(&c.checked.envs[0]);
     let _ = sorchac::graph::dot(&g);
 });
