@@ -55,7 +55,12 @@ pub fn of_models(base: &Model, envs: &[&Model]) -> Result<Tree, EmitError> {
 /// by declaration ([`by_declaration`]), or from every environment lowered whole
 /// ([`whole`]) where that could not be trusted to give the same tree.
 pub fn tree(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
-    match by_declaration(base, envs)? {
+    by_declaration(base, envs).and_then(|made| or_whole(made, base, envs))
+}
+
+/// The tree made by declaration, or from whole environments where that is `None`.
+fn or_whole(made: Option<Tree>, base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
+    match made {
         Some(tree) => Ok(tree),
         None => whole(base, envs),
     }
@@ -72,38 +77,7 @@ pub fn tree(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
 /// working looks for it (an id the base has twice, an environment's object whose base
 /// object belongs to another declaration): [`whole`] then makes the tree.
 pub fn by_declaration(base: &Cx, envs: &[Cx]) -> Result<Option<Tree>, EmitError> {
-    let b = BasePlan::new(base.m, ir::workload::images(base.m));
-    let plans: Vec<EnvPlan> = envs
-        .iter()
-        .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
-        .collect();
-    planned(base, envs, &b, &plans)
-}
-
-/// [`by_declaration`] with the plans made.
-fn planned(
-    base: &Cx,
-    envs: &[Cx],
-    b: &BasePlan,
-    plans: &[EnvPlan],
-) -> Result<Option<Tree>, EmitError> {
-    let sources = ir::sources_of(std::iter::once(base.m).chain(envs.iter().map(|cx| cx.m)));
-    let runs = crate::par::runs(&sources, |_, run| {
-        let mut seen = Seen::new(envs.len());
-        for s in run {
-            let unit = Unit::lowered(base, envs, *s);
-            see(b, plans, unit, &mut seen)?;
-        }
-        Ok(seen)
-    });
-    let mut seen = Seen::new(envs.len());
-    for run in runs {
-        seen.append(run?);
-    }
-    if !seen.bears_out(b, plans) {
-        return Ok(None);
-    }
-    assemble(b, plans, seen).map(Some)
+    with_plans(base, envs, |b, plans| planned(base, envs, b, plans))
 }
 
 /// [`tree`], with the raw output of every environment made beside it from the same
@@ -115,12 +89,60 @@ pub fn tree_with_raw<E: From<EmitError> + Send>(
     envs: &[Cx],
     put: impl Fn(Vec<OutFile>) -> Result<(), E> + Sync,
 ) -> Result<(usize, Result<Tree, EmitError>), E> {
+    let beside = raw::Beside::new(envs);
+    let (objects, made) = with_plans(base, envs, |b, plans| {
+        planned_beside(base, envs, b, plans, Some((&beside, &put)))
+    })?;
+    Ok((objects, made.and_then(|made| or_whole(made, base, envs))))
+}
+
+/// `f` of the plans of the base and of every environment, with their image tags
+/// planned from the models.
+fn with_plans<T>(base: &Cx, envs: &[Cx], f: impl FnOnce(&BasePlan, &[EnvPlan]) -> T) -> T {
     let b = BasePlan::new(base.m, ir::workload::images(base.m));
     let plans: Vec<EnvPlan> = envs
         .iter()
         .map(|cx| EnvPlan::new(&b, cx.m, ir::workload::images(cx.m)))
         .collect();
-    let beside = raw::Beside::new(envs);
+    f(&b, &plans)
+}
+
+/// [`by_declaration`] with the plans made.
+fn planned(
+    base: &Cx,
+    envs: &[Cx],
+    b: &BasePlan,
+    plans: &[EnvPlan],
+) -> Result<Option<Tree>, EmitError> {
+    planned_beside(
+        base,
+        envs,
+        b,
+        plans,
+        None::<RawBeside<'_, '_, '_, EmitError>>,
+    )?
+    .1
+}
+
+/// The raw output made beside the overlays' declarations: what prints it, and where its
+/// files go.
+type RawBeside<'a, 'c, 'm, E> = (
+    &'a raw::Beside<'c, 'm>,
+    &'a (dyn Fn(Vec<OutFile>) -> Result<(), E> + Sync),
+);
+
+/// [`planned`], with the raw output printed from the same lowering of each source when
+/// `raw` is given, and handed to its `put` a batch at a time, where it was made: the
+/// number of raw objects (none without it), and the tree. Once the raw output fails,
+/// nothing more is made, and that failure is the result; without it, a run stops at
+/// its first failure.
+fn planned_beside<E: From<EmitError> + Send>(
+    base: &Cx,
+    envs: &[Cx],
+    b: &BasePlan,
+    plans: &[EnvPlan],
+    raw: Option<RawBeside<'_, '_, '_, E>>,
+) -> Result<(usize, Result<Option<Tree>, EmitError>), E> {
     let sources = ir::sources_of(std::iter::once(base.m).chain(envs.iter().map(|cx| cx.m)));
     let runs = crate::par::runs(&sources, |_, run| {
         let mut seen = Ok(Seen::new(envs.len()));
@@ -128,30 +150,39 @@ pub fn tree_with_raw<E: From<EmitError> + Send>(
         let mut objects = 0;
         for s in run {
             let mut unit = Unit::lowered(base, envs, *s);
-            let mut groups: Vec<Option<&mut Group>> = unit
-                .envs
-                .iter_mut()
-                .map(|g| g.first_mut().map(|(_, g)| g))
-                .collect();
-            match beside.files(&mut groups) {
-                Ok((f, n)) => {
-                    files.extend(f);
-                    objects += n;
+            if let Some((beside, put)) = raw {
+                let mut groups: Vec<Option<&mut Group>> = unit
+                    .envs
+                    .iter_mut()
+                    .map(|g| g.first_mut().map(|(_, g)| g))
+                    .collect();
+                match beside.files(&mut groups) {
+                    Ok((f, n)) => {
+                        files.extend(f);
+                        objects += n;
+                    }
+                    Err(e) => return (Err(E::from(e)), seen),
                 }
-                Err(e) => return (Err(E::from(e)), seen),
-            }
-            if files.len() >= raw::BATCH
-                && let Err(e) = put(std::mem::take(&mut files))
-            {
-                return (Err(e), seen);
+                if files.len() >= raw::BATCH
+                    && let Err(e) = put(std::mem::take(&mut files))
+                {
+                    return (Err(e), seen);
+                }
             }
             if let Ok(into) = seen.as_mut()
-                && let Err(e) = see(&b, &plans, unit, into)
+                && let Err(e) = see(b, plans, unit, into)
             {
                 seen = Err(e);
+                if raw.is_none() {
+                    break;
+                }
             }
         }
-        (put(files).map(|()| objects), seen)
+        let raw = match raw {
+            Some((_, put)) => put(files).map(|()| objects),
+            None => Ok(0),
+        };
+        (raw, seen)
     });
     let mut objects = 0;
     let mut all = Seen::new(envs.len());
@@ -167,8 +198,8 @@ pub fn tree_with_raw<E: From<EmitError> + Send>(
     }
     let tree = match failed {
         Some(e) => Err(e),
-        None if all.bears_out(&b, &plans) => assemble(&b, &plans, all),
-        None => whole(base, envs),
+        None if all.bears_out(b, plans) => assemble(b, plans, all).map(Some),
+        None => Ok(None),
     };
     Ok((objects, tree))
 }
