@@ -6,6 +6,7 @@
 //!   cargo bench --bench frontend -- 5000    # other sizes
 //!   cargo bench --bench frontend -- --source 1000 > platform.sorcha   # the input itself
 //!   cargo bench --bench frontend -- --lsp 1000   # the language server's keystroke latency
+//!   cargo bench --bench frontend -- --instructions 1000   # each command's instructions
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
@@ -618,6 +619,66 @@ fn write_floor(n: usize, runs: usize) {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Each command's instructions on one thread (`SORCHAC_THREADS=1`), counted by
+/// callgrind over the whole process: the figure that does not move with the machine or
+/// its neighbours, for comparing two versions where wall-clock times on a shared host
+/// cannot tell them apart. Needs valgrind; says so and does nothing without it.
+fn instructions(n: usize) {
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output();
+    if !valgrind.is_ok_and(|o| o.status.success()) {
+        println!("valgrind is not installed: instructions cannot be counted here");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sorchac-count-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("platform.sorcha");
+    std::fs::write(&file, sorchac::synth::platform(n)).unwrap();
+    let out = dir.join("out");
+    let commands: [&[&str]; 6] = [
+        &["check"],
+        &["build", "--target", "raw"],
+        &["build", "--target", "raw", "--env", "prod"],
+        &["build", "--target", "kustomize"],
+        &["build", "--target", "helm"],
+        &["build", "--target", "all"],
+    ];
+    println!("| command, {n} services | instructions (one thread) |");
+    println!("|---|---:|");
+    for cmd in commands {
+        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        args.insert(1, file.display().to_string());
+        if cmd[0] == "build" {
+            args.extend(["-o".to_string(), out.display().to_string()]);
+        }
+        let run = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(env!("CARGO_BIN_EXE_sorchac"))
+            .args(&args)
+            .env("SORCHAC_THREADS", "1")
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "sorchac {}", args.join(" "));
+        // `==PID== Collected : N`
+        let count = String::from_utf8_lossy(&run.stderr)
+            .lines()
+            .find_map(|l| l.split_once("Collected :")?.1.trim().parse::<u64>().ok())
+            .unwrap();
+        // 3649.8 M as 3,649.8 M
+        let tenths = (count + 50_000) / 100_000;
+        let (millions, tenth) = (tenths / 10, tenths % 10);
+        let mut whole = millions.to_string();
+        let mut at = whole.len();
+        while at > 3 {
+            at -= 3;
+            whole.insert(at, ',');
+        }
+        println!("| `sorchac {}` | {whole}.{tenth} M |", cmd.join(" "));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `--front N`: the front end's phases alone.
@@ -639,6 +700,15 @@ fn main() {
             lsp_latency(n, 60, Place::First, stroke);
             lsp_latency(n, 60, Place::Middle, stroke);
         }
+        return;
+    }
+    // `--instructions N`: each command's instructions on one thread, by callgrind.
+    if let Some(pos) = args.iter().position(|a| a == "--instructions") {
+        let n: usize = args
+            .get(pos + 1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1000);
+        instructions(n);
         return;
     }
     // `--write-floor N`: writing the raw output's files alone, without compiling.
