@@ -7,6 +7,7 @@
 //!   cargo bench --bench frontend -- --source 1000 > platform.sorcha   # the input itself
 //!   cargo bench --bench frontend -- --lsp 1000   # the language server's keystroke latency
 //!   cargo bench --bench frontend -- --instructions 1000   # each command's instructions
+//!   SORCHAC_BENCH_BIN=target/pgo/release/sorchac scripts/bench   # whole processes of another binary
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
@@ -16,6 +17,12 @@ use sorchac::resolve::MemoryLoader;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The `sorchac` binary the whole-process figures run: this build's, or the one
+/// `SORCHAC_BENCH_BIN` names (the release binary of `scripts/release`, say).
+fn sorchac_bin() -> std::ffi::OsString {
+    std::env::var_os("SORCHAC_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_sorchac").into())
+}
 
 fn check(text: &str) -> sorchac::Compilation {
     let loader = MemoryLoader::new().with("platform.sorcha", text);
@@ -204,7 +211,7 @@ fn peak_of<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> f64 {
 /// peak memory of the same work.
 fn process(args: &[String], runs: usize) -> (Duration, Duration, f64) {
     let (min, med) = timed(runs, || {
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+        let status = std::process::Command::new(sorchac_bin())
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -355,7 +362,7 @@ fn cold_start() {
         std::fs::write(&file, text).unwrap();
         let out = dir.join("out");
         let run = || {
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+            let status = std::process::Command::new(sorchac_bin())
                 .arg("build")
                 .arg(&file)
                 .arg("-o")
@@ -422,7 +429,7 @@ fn lsp_latency(n: usize, runs: usize, place: Place, stroke: Stroke) {
     let text = sorchac::synth::platform(n);
     std::fs::write(&path, &text).unwrap();
     let uri = format!("file://{}", path.display());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sorchac"))
+    let mut child = std::process::Command::new(sorchac_bin())
         .arg("lsp")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -654,7 +661,7 @@ fn instructions(n: usize) {
         }
         let run = std::process::Command::new("valgrind")
             .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-            .arg(env!("CARGO_BIN_EXE_sorchac"))
+            .arg(sorchac_bin())
             .args(&args)
             .env("SORCHAC_THREADS", "1")
             .output()
