@@ -490,6 +490,17 @@ fn lsp_latency(n: usize, runs: usize, place: Place, stroke: Stroke) {
 
 /// One table of whole processes: for each size, the wall time (median of `runs`) and
 /// peak memory of `check` and of `build` for every target, with the output's size.
+/// The arguments of a `sorchac` command of the tables (`check`, `build --target …`) on
+/// `file`, a build writing to `out`.
+fn command_args(cmd: &[&str], file: &std::path::Path, out: &std::path::Path) -> Vec<String> {
+    let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+    args.insert(1, file.display().to_string());
+    if cmd[0] == "build" {
+        args.extend(["-o".to_string(), out.display().to_string()]);
+    }
+    args
+}
+
 fn process_table(sizes: &[usize]) {
     println!(
         "| services | check | build raw | build kustomize | build helm | build all | objects | raw output |"
@@ -518,11 +529,7 @@ fn process_table(sizes: &[usize]) {
             &["build", "--target", "all"],
         ];
         for cmd in commands {
-            let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
-            args.insert(1, file.display().to_string());
-            if cmd[0] == "build" {
-                args.extend(["-o".to_string(), out.display().to_string()]);
-            }
+            let args = command_args(cmd, &file, &out);
             let (_, med, peak) = process(&args, runs);
             cells.push(format!("{:.0} ms, {peak:.0} MiB", med.as_secs_f64() * 1e3));
         }
@@ -654,11 +661,7 @@ fn instructions(n: usize) {
     println!("| command, {n} services | instructions (one thread) |");
     println!("|---|---:|");
     for cmd in commands {
-        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
-        args.insert(1, file.display().to_string());
-        if cmd[0] == "build" {
-            args.extend(["-o".to_string(), out.display().to_string()]);
-        }
+        let args = command_args(cmd, &file, &out);
         let run = std::process::Command::new("valgrind")
             .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
             .arg(sorchac_bin())
