@@ -124,6 +124,66 @@ fn shared_prints_write_each_environment_s_namespace_as_yaml_would() {
 }
 
 #[test]
+fn an_environment_writes_another_s_print_only_where_it_lowers_the_same() {
+    // An environment whose group of a workload is lowered from the same things as an
+    // earlier environment's writes that one's print with its own namespace and instance
+    // label. Each program here changes one thing such a print must not hide: who calls
+    // a service, the ports of one it calls, how a secret it reads is rotated, the mesh,
+    // a mesh that names callers by their namespace (in one namespace and in one per
+    // environment), and labels that hold the instance outside the metadata.
+    let istio = |t: String| t.replace("admins = [", "mesh = istio\n  admins = [");
+    let one_namespace = |t: String| {
+        ["dev", "staging", "prod"].iter().fold(t, |t, e| {
+            t.replace(&format!("  platform.namespace = \"synth-{e}\"\n"), "")
+        })
+    };
+    // Namespaces that are not also the instance labels (`synth-dev` is both).
+    let own_namespaces = |t: String| {
+        t.replace(
+            "platform.namespace = \"synth-",
+            "platform.namespace = \"ns-",
+        )
+    };
+    let volume = |t: String| {
+        t.replace(
+            "  port http = 8080\n",
+            "  port http = 8080\n  volume scratch { at = \"/scratch\"  size = 1Gi }\n",
+        )
+    };
+    let variants: Vec<String> = vec![
+        sorchac::synth::platform(12).replace(
+            "env prod {\n",
+            "env prod {\n  svc-2.calls = [svc-3, db-0, cache]\n",
+        ),
+        sorchac::synth::platform(12)
+            .replace("env prod {\n", "env prod {\n  svc-4.port.grpc = 9191\n"),
+        sorchac::synth::platform(12)
+            .replace(
+                "secret jwt",
+                "secret tls { keys = [crt]  from = deploy }\nsecret jwt",
+            )
+            .replace(
+                "service svc-1 {\n",
+                "service svc-1 {\n  mount tls at \"/tls\"\n",
+            )
+            .replace("env prod {\n", "env prod {\n  tls.rotation = live\n"),
+        istio(sorchac::synth::platform(12)),
+        own_namespaces(istio(sorchac::synth::platform(12))),
+        one_namespace(istio(sorchac::synth::platform(12))),
+        one_namespace(sorchac::synth::platform(12)),
+        one_namespace(sorchac::synth::platform(12))
+            .replace("env prod {\n", "env prod {\n  platform.mesh = linkerd\n"),
+        volume(sorchac::synth::platform(12)),
+        own_namespaces(volume(sorchac::synth::platform(12))),
+        one_namespace(volume(sorchac::synth::platform(12))),
+    ];
+    for text in &variants {
+        let (files, _, own) = shared_and_own(&common::compile_text(text));
+        assert_eq!(files, own);
+    }
+}
+
+#[test]
 fn a_source_s_place_is_where_its_group_comes() {
     for p in &common::programs() {
         let c = common::compile_path(p);

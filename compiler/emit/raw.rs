@@ -4,7 +4,10 @@
 //! Environments mostly differ in a few declarations: most objects of one are the
 //! objects of another but for the namespace and the instance label. When every
 //! environment is built, each object is printed once for all the environments it is the
-//! same in (see [`Form`]), and each environment's text is made from that print.
+//! same in (see [`Form`]), and each environment's text is made from that print. A
+//! workload's group is not even lowered again in an environment that lowers it from the
+//! same things as an earlier one ([`Cx::reads_same_workload`]): that one's prints are
+//! written with the environment's namespace and instance label ([`Recipe`]).
 
 use std::borrow::Borrow;
 
@@ -62,9 +65,9 @@ fn each_run<R: Send>(
         let mut objects = 0;
         for src in run {
             match shared(cxs, &ids, *src) {
-                Ok((f, n)) => {
-                    files.extend(f);
-                    objects += n;
+                Ok(w) => {
+                    files.extend(w.files);
+                    objects += w.objects;
                 }
                 Err(e) => {
                     out.push(then(Err(e)));
@@ -125,7 +128,8 @@ impl<'c, 'm> Beside<'c, 'm> {
             };
             objects += g.objects.len();
             let printed = match id {
-                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?,
+                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?
+                    .map(|(text, _)| text),
                 None => None,
             };
             let text = match printed {
@@ -296,6 +300,43 @@ impl Printed for &mut Object {
     }
 }
 
+/// How an environment's file of a group was written from forms alone: enough to write
+/// the file of another environment that lowers the group from the same things.
+struct Recipe {
+    file: String,
+    comment: Vec<String>,
+    /// Per object, in order: the index of its form among its position's.
+    picks: Vec<usize>,
+}
+
+impl Recipe {
+    /// Whether another environment's file can be written from it: each of its forms
+    /// holds the instance label only at its marks, and the namespace too unless both
+    /// environments have the same (`same_namespace`).
+    fn reusable(&self, forms: &[Vec<Form>], same_namespace: bool) -> bool {
+        self.picks.iter().enumerate().all(|(i, &at)| {
+            forms
+                .get(i)
+                .and_then(|f| f.get(at))
+                .is_some_and(|f| f.instance_at_marks && (same_namespace || f.namespace_at_marks))
+        })
+    }
+
+    /// The file as the environment `id` writes it.
+    fn write(&self, forms: &[Vec<Form>], id: &Identity) -> String {
+        let mut out = header(&self.comment, self.picks.len() * 2048);
+        for (i, &at) in self.picks.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            if let Some(f) = forms.get(i).and_then(|f| f.get(at)) {
+                f.write(id, &mut out);
+            }
+        }
+        out
+    }
+}
+
 /// Which value a mark stands for.
 #[derive(Clone, Copy)]
 enum Mark {
@@ -311,13 +352,20 @@ struct Form {
     text: String,
     /// Where each mark starts in `text`.
     marks: Vec<(usize, Mark)>,
+    /// Whether the text holds the namespace, and the instance label, of the
+    /// environment it was printed for only where its marks are. An environment that
+    /// lowers the object from the same things as one that has this form has it too
+    /// when the instance label is only at marks and the namespace is either the same
+    /// for both or only at marks ([`Recipe`]).
+    namespace_at_marks: bool,
+    instance_at_marks: bool,
 }
 
 impl Form {
     /// The form of an object whose environment has been taken out in `changed` fields;
     /// none when its document holds a mark's text anywhere else (it is then printed
     /// as it is).
-    fn of(object: Object, changed: usize) -> Result<Option<Form>, EmitError> {
+    fn of(object: Object, changed: usize, id: &Identity) -> Result<Option<Form>, EmitError> {
         let mut text = String::with_capacity(2048);
         yaml::append(&object, &mut text)?;
         let mut marks = Vec::with_capacity(changed);
@@ -332,7 +380,9 @@ impl Form {
             };
             marks.push((at, mark));
         }
-        Ok((marks.len() == changed).then_some(Form {
+        Ok((marks.len() == changed).then(|| Form {
+            namespace_at_marks: !text.contains(&id.raw_namespace),
+            instance_at_marks: !text.contains(&id.raw_instance),
             object,
             text,
             marks,
@@ -358,16 +408,36 @@ impl Form {
 /// The files of one source in every environment, with the number of objects they hold.
 /// Each object is printed once for the environments it is the same in, and written
 /// from that print in each: the bytes [`yaml::file`] gives for each environment's group.
-fn shared(
-    cxs: &[Cx],
-    ids: &[Option<Identity>],
-    src: Source,
-) -> Result<(Vec<OutFile>, usize), EmitError> {
+fn shared(cxs: &[Cx], ids: &[Option<Identity>], src: Source) -> Result<Written, EmitError> {
     // Per position in the group: the forms its object has taken so far.
     let mut forms: Vec<Vec<Form>> = Vec::new();
+    // The environments' files written from forms alone, by environment.
+    let mut recipes: Vec<(usize, Recipe)> = Vec::new();
     let mut files = Vec::with_capacity(cxs.len());
     let mut objects = 0;
-    for (cx, id) in cxs.iter().zip(ids) {
+    #[cfg(test)]
+    let mut reused = 0;
+    for (e, (cx, id)) in cxs.iter().zip(ids).enumerate() {
+        // An environment that lowers this group from the same things as one before it
+        // writes that one's forms, without lowering it again.
+        if let (Some(id), Source::Workload(w)) = (id, src)
+            && let Some((_, r)) = recipes.iter().find(|(before, r)| {
+                cxs.get(*before).is_some_and(|b| {
+                    r.reusable(&forms, b.ns == cx.ns) && b.reads_same_workload(cx, w)
+                })
+            })
+        {
+            objects += r.picks.len();
+            #[cfg(test)]
+            {
+                reused += 1;
+            }
+            files.push(OutFile {
+                path: format!("raw/{}/{}", cx.m.env, r.file),
+                bytes: r.write(&forms, id).into_bytes(),
+            });
+            continue;
+        }
         let Some(g) = ir::lower_source(cx, src) else {
             continue;
         };
@@ -375,7 +445,17 @@ fn shared(
         let path = format!("raw/{}/{}", cx.m.env, g.file);
         let text = match id {
             Some(id) => match shared_file(&g.comment, g.objects.into_iter(), id, &mut forms)? {
-                Some(text) => text,
+                Some((text, picks)) => {
+                    recipes.push((
+                        e,
+                        Recipe {
+                            file: g.file,
+                            comment: g.comment,
+                            picks,
+                        },
+                    ));
+                    text
+                }
                 // A mark's text in the program itself: printed as it is.
                 None => match ir::lower_source(cx, src) {
                     Some(g) => yaml::file(&g)?,
@@ -389,19 +469,36 @@ fn shared(
             bytes: text.into_bytes(),
         });
     }
-    Ok((files, objects))
+    Ok(Written {
+        files,
+        objects,
+        #[cfg(test)]
+        reused,
+    })
+}
+
+/// The files of one source in every environment, with the number of objects they hold.
+struct Written {
+    files: Vec<OutFile>,
+    objects: usize,
+    /// How many environments' files were written from an earlier one's forms, without
+    /// lowering the group again (for the tests).
+    #[cfg(test)]
+    reused: usize,
 }
 
 /// One environment's file of a group (its comment and its objects), from the forms
-/// its objects share with other environments (adding the new ones); none when an
-/// object cannot have a form. Borrowed objects are left as they were.
+/// its objects share with other environments (adding the new ones), with the form each
+/// object took (its index among its position's); none when an object cannot have a
+/// form. Borrowed objects are left as they were.
 fn shared_file<O: Printed>(
     comment: &[String],
     objects: impl ExactSizeIterator<Item = O>,
     id: &Identity,
     forms: &mut Vec<Vec<Form>>,
-) -> Result<Option<String>, EmitError> {
+) -> Result<Option<(String, Vec<usize>)>, EmitError> {
     let mut out = header(comment, objects.len() * 2048);
+    let mut picks = Vec::with_capacity(objects.len());
     let mut taken = Vec::new();
     for (i, mut o) in objects.enumerate() {
         if i > 0 {
@@ -415,18 +512,109 @@ fn shared_file<O: Printed>(
             o.done(id, &taken);
             return Ok(None);
         };
-        if let Some(f) = seen.iter().find(|f| f.object == *o.borrow()) {
-            f.write(id, &mut out);
+        if let Some(at) = seen.iter().position(|f| f.object == *o.borrow()) {
+            seen[at].write(id, &mut out);
+            picks.push(at);
             o.done(id, &taken);
             continue;
         }
-        match Form::of(o.into_form(id, &taken), changed)? {
+        match Form::of(o.into_form(id, &taken), changed, id)? {
             Some(f) => {
                 f.write(id, &mut out);
+                picks.push(seen.len());
                 seen.push(f);
             }
             None => return Ok(None),
         }
     }
-    Ok(Some(out))
+    Ok(Some((out, picks)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::MemoryLoader;
+
+    /// For each service of a 12-service synthetic program changed by `edit`: how many
+    /// environments wrote its file from an earlier one's forms.
+    fn reused(edit: impl Fn(String) -> String) -> Vec<(String, usize)> {
+        let text = edit(crate::synth::platform(12));
+        let loader = MemoryLoader::new().with("main.sorcha", &text);
+        let c = crate::compile("main.sorcha", &loader).unwrap();
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let envs: Vec<&Model> = c.checked.envs.iter().collect();
+        let cxs = Cx::each(&envs);
+        let ids = identities(&cxs);
+        let m = &c.checked.base;
+        (0..m.workloads.len())
+            .filter(|&i| m.workloads[i].name.starts_with("svc-"))
+            .map(|i| {
+                let w = shared(&cxs, &ids, Source::Workload(i)).unwrap();
+                (m.workloads[i].name.clone(), w.reused)
+            })
+            .collect()
+    }
+
+    fn of(counts: &[(String, usize)], name: &str) -> usize {
+        counts.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    #[test]
+    fn environments_that_lower_a_group_from_the_same_things_write_one_print() {
+        // Every fifth service's scaling differs in each environment; the others are
+        // lowered for the first environment and written from its forms for the other two.
+        let counts = reused(|t| t);
+        for (name, n) in &counts {
+            let patched = ["svc-0", "svc-5", "svc-10"].contains(&name.as_str());
+            assert_eq!(*n, if patched { 0 } else { 2 }, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_group_is_lowered_again_where_what_it_reads_differs() {
+        // Who calls svc-9 changes in prod (svc-2 no longer does): svc-9 is lowered
+        // again there, though the service itself is the same.
+        let counts = reused(|t| {
+            t.replace(
+                "env prod {\n",
+                "env prod {\n  svc-2.calls = [svc-3, db-0, cache]\n",
+            )
+        });
+        assert_eq!(of(&counts, "svc-9"), 1);
+        assert_eq!(of(&counts, "svc-2"), 1);
+        assert_eq!(of(&counts, "svc-1"), 2);
+        // An Istio mesh names callers by their namespace, which each environment has
+        // its own of: every environment is lowered.
+        let counts = reused(|t| t.replace("admins = [", "mesh = istio\n  admins = ["));
+        assert_eq!(of(&counts, "svc-1"), 0);
+        // The same mesh in one namespace for every environment: one print again.
+        let counts = reused(|t| {
+            t.replace("admins = [", "mesh = istio\n  admins = [")
+                .replace("  platform.namespace = \"synth-dev\"\n", "")
+                .replace("  platform.namespace = \"synth-staging\"\n", "")
+                .replace("  platform.namespace = \"synth-prod\"\n", "")
+        });
+        assert_eq!(of(&counts, "svc-1"), 2);
+        // A volume claim template's labels hold the instance label, which is not taken
+        // out: the service with one is lowered in every environment.
+        let counts = reused(|t| {
+            t.replace(
+                "  port http = 8080\n",
+                "  port http = 8080\n  volume scratch { at = \"/scratch\"  size = 1Gi }\n",
+            )
+        });
+        assert_eq!(of(&counts, "svc-1"), 0);
+        let counts = reused(|t| {
+            t.replace(
+                "secret jwt",
+                "secret tls { keys = [crt]  from = deploy }\nsecret jwt",
+            )
+            .replace(
+                "service svc-1 {\n",
+                "service svc-1 {\n  mount tls at \"/tls\"\n",
+            )
+            .replace("env prod {\n", "env prod {\n  tls.rotation = live\n")
+        });
+        assert_eq!(of(&counts, "svc-1"), 1);
+    }
 }

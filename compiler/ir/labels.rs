@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use crate::check::Model;
-use crate::check::model::{Config, Port, Workload};
+use crate::check::model::{Config, Platform, Port, Workload};
 
 /// Labels as Kubernetes holds them.
 pub type Labels = BTreeMap<String, String>;
@@ -25,7 +25,7 @@ pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 /// A connection the program declares: `from` calls `to` on `ports`, borrowed from the
 /// model (only a backup's name is made).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Edge<'m> {
     pub from: Cow<'m, str>,
     pub to: &'m str,
@@ -173,6 +173,29 @@ impl<'m> Cx<'m> {
             .map(|i| &self.edges[*i])
     }
 
+    /// Whether the group of the workload at `index` is lowered from the same things in
+    /// this context and in `other`, but for their namespace and instance label: the
+    /// workload itself (shared by the two models, not re-checked for either), the
+    /// platform's other settings, every secret and config (shared), the ports a gateway
+    /// routes to it, and its connections in and out. That is everything lowering a
+    /// workload reads. Some of it cannot differ today without the checker building the
+    /// workload again (a secret's rotation, the ports of what it calls), and is compared
+    /// all the same, so that this does not rest on what the checker re-checks
+    /// (`tests/emit.rs` holds the files written on the strength of it to each
+    /// environment's own).
+    pub fn reads_same_workload(&self, other: &Cx, index: usize) -> bool {
+        let (Some(a), Some(b)) = (self.m.workloads.get(index), other.m.workloads.get(index)) else {
+            return false;
+        };
+        std::sync::Arc::ptr_eq(a, b)
+            && same_but_namespace(&self.m.platform, &other.m.platform)
+            && same_arcs(&self.m.secrets, &other.m.secrets)
+            && same_arcs(&self.m.configs, &other.m.configs)
+            && self.routed.get(&a.name) == other.routed.get(&a.name)
+            && self.callers(&a.name).eq(other.callers(&a.name))
+            && self.callees(&a.name).eq(other.callees(&a.name))
+    }
+
     /// The workload's routed ports.
     pub fn routed_ports<'w>(&self, w: &'w Workload) -> Vec<&'w Port> {
         match self.routed.get(&w.name) {
@@ -180,6 +203,40 @@ impl<'m> Cx<'m> {
             None => Vec::new(),
         }
     }
+}
+
+/// Whether two lists hold the very same declarations (not re-checked in between).
+fn same_arcs<T>(a: &[std::sync::Arc<T>], b: &[std::sync::Arc<T>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| std::sync::Arc::ptr_eq(x, y))
+}
+
+/// Whether two platforms have the same settings but for their namespace (and where
+/// they were written). Every field is named, so that a new one is compared too.
+fn same_but_namespace(a: &Platform, b: &Platform) -> bool {
+    let Platform {
+        name,
+        doc,
+        namespace: _,
+        version,
+        kubernetes,
+        registry,
+        labels,
+        mesh,
+        ingress_from,
+        secret_store,
+        admins,
+        span: _,
+    } = a;
+    *name == b.name
+        && *doc == b.doc
+        && *version == b.version
+        && *kubernetes == b.kubernetes
+        && *registry == b.registry
+        && *labels == b.labels
+        && *mesh == b.mesh
+        && *ingress_from == b.ingress_from
+        && *secret_store == b.secret_store
+        && *admins == b.admins
 }
 
 /// The labels every object of the platform carries, whatever the environment: the
