@@ -671,20 +671,25 @@ struct EnvCheck<'m> {
 /// [`EnvCheck::mismatches`]), by environment. An environment whose objects of the group
 /// are those of one found to match already (exactly, stand-ins and all), and whose
 /// values agree with that one's on all the templates read, matches as well without being
-/// rendered again.
+/// rendered again; one that lowers the group from the same things as such an
+/// environment ([`l::Cx::reads_same_workload`]) is not even lowered.
 fn mismatches(
     checks: &[EnvCheck],
     templates: &[Template],
     pos: usize,
     src: crate::ir::Source,
 ) -> Result<Vec<(usize, Key, Mismatch)>, EmitError> {
-    let groups: Vec<Option<crate::ir::Group>> = checks
-        .iter()
-        .map(|c| crate::ir::lower_source(&c.cx, src))
-        .collect();
+    // Each environment's group, lowered when it is first needed: not for an environment
+    // that lowers it from the same things as one found to match (with the same
+    // stand-ins, its objects are that one's).
+    let mut groups: Vec<Option<Option<crate::ir::Group>>> = checks.iter().map(|_| None).collect();
     let same = |a: &Option<crate::ir::Group>, b: &Option<crate::ir::Group>| match (a, b) {
         (Some(a), Some(b)) => a.file == b.file && a.objects == b.objects,
         (None, None) => true,
+        _ => false,
+    };
+    let reads_same = |d: usize, e: usize| match (src, checks.get(d), checks.get(e)) {
+        (crate::ir::Source::Workload(w), Some(d), Some(e)) => d.cx.reads_same_workload(&e.cx, w),
         _ => false,
     };
     // What the group's templates read of each environment's values.
@@ -699,15 +704,24 @@ fn mismatches(
     }
     let mut matching: Vec<usize> = Vec::new();
     let mut found = Vec::new();
-    for (e, (check, group)) in checks.iter().zip(&groups).enumerate() {
+    for (e, check) in checks.iter().enumerate() {
         let ctx = check.ctx();
-        let like = |d: &usize| {
-            let (Some(seen), Some(theirs)) = (checks.get(*d), groups.get(*d)) else {
-                return false;
-            };
-            ctx.agrees_on(&seen.ctx(), &reads) && same(group, theirs)
-        };
-        if matching.iter().any(like) {
+        let agreeing: Vec<usize> = matching
+            .iter()
+            .copied()
+            .filter(|d| {
+                checks
+                    .get(*d)
+                    .is_some_and(|seen| ctx.agrees_on(&seen.ctx(), &reads))
+            })
+            .collect();
+        if agreeing.iter().any(|&d| reads_same(d, e)) {
+            continue;
+        }
+        let group = crate::ir::lower_source(&check.cx, src);
+        let like = |d: &usize| matches!(groups.get(*d), Some(Some(theirs)) if same(&group, theirs));
+        if agreeing.iter().any(like) {
+            groups[e] = Some(group);
             continue;
         }
         let (ms, exact) = check.mismatches(&ctx, templates, pos, group.as_ref())?;
@@ -715,6 +729,7 @@ fn mismatches(
             matching.push(e);
         }
         found.extend(ms.into_iter().map(|(at, m)| (e, at, m)));
+        groups[e] = Some(group);
     }
     Ok(found)
 }
