@@ -156,7 +156,7 @@ fn planned_beside<E: From<EmitError> + Send>(
                     .iter_mut()
                     .map(|g| g.first_mut().map(|(_, g)| g))
                     .collect();
-                match beside.files(&mut groups) {
+                match beside.files(*s, &mut groups, &unit.same) {
                     Ok((f, n)) => {
                         files.extend(f);
                         objects += n;
@@ -210,6 +210,7 @@ pub fn whole(base: &Cx, envs: &[Cx]) -> Result<Tree, EmitError> {
     let unit = Unit {
         base: ir::lower_placed(base),
         envs: envs.iter().map(ir::lower_placed).collect(),
+        same: vec![false; envs.len()],
     };
     let images_of = |groups: &[(usize, Group)]| -> Vec<String> {
         let objects = groups.iter().flat_map(|(_, g)| &g.objects);
@@ -929,10 +930,17 @@ type At = (usize, usize);
 struct Unit {
     base: Vec<(usize, Group)>,
     envs: Vec<Vec<(usize, Group)>>,
+    /// The environments whose objects are the base's but for their namespace and
+    /// instance label: not lowered (their groups here are empty), and seen as the
+    /// base's objects, which need no patch.
+    same: Vec<bool>,
 }
 
 impl Unit {
-    /// A source's group in the base and in every environment (where each has it).
+    /// A source's group in the base and in every environment (where each has it), but
+    /// for the environments that lower a workload's group from the same things as the
+    /// base ([`Cx::reads_same_workload`]), which are left for [`Unit::same`] (when the
+    /// group has no ConfigMap or Namespace, which the overlays see otherwise).
     fn lowered(base: &Cx, envs: &[Cx], s: Source) -> Unit {
         let lower = |cx: &Cx| {
             ir::lower_source(cx, s)
@@ -940,9 +948,28 @@ impl Unit {
                 .into_iter()
                 .collect()
         };
+        let base_groups: Vec<(usize, Group)> = lower(base);
+        let plain = base_groups.iter().all(|(_, g)| {
+            g.objects
+                .iter()
+                .all(|o| !is_config_map(o) && !matches!(o, Object::Namespace(_)))
+        });
+        let same: Vec<bool> = envs
+            .iter()
+            .map(|cx| {
+                plain
+                    && !base_groups.is_empty()
+                    && matches!(s, Source::Workload(w) if base.reads_same_workload(cx, w))
+            })
+            .collect();
         Unit {
-            base: lower(base),
-            envs: envs.iter().map(lower).collect(),
+            envs: envs
+                .iter()
+                .zip(&same)
+                .map(|(cx, same)| if *same { Vec::new() } else { lower(cx) })
+                .collect(),
+            base: base_groups,
+            same,
         }
     }
 }
@@ -1067,7 +1094,23 @@ fn see(base: &BasePlan, envs: &[EnvPlan], unit: Unit, seen: &mut Seen) -> Result
             seen.base.files.push(((place, 0), g.file, docs));
         }
     }
-    for ((plan, groups), out) in envs.iter().zip(unit.envs).zip(&mut seen.envs) {
+    for (((plan, groups), same), out) in envs
+        .iter()
+        .zip(unit.envs)
+        .zip(&unit.same)
+        .zip(&mut seen.envs)
+    {
+        if *same {
+            // The base's objects, in the environment's namespace and with its instance
+            // label: what the overlay's transformers make of them, with no patch.
+            for o in &from.objects {
+                for image in images(o) {
+                    out.images.insert(image.to_string());
+                }
+                out.ids.push(Id::of(o));
+            }
+            continue;
+        }
         for (place, g) in groups {
             for (i, o) in g.objects.into_iter().enumerate() {
                 plan.see(base, &from, ((place, i), &g.file), o, out)?;

@@ -114,26 +114,62 @@ impl<'c, 'm> Beside<'c, 'm> {
 
     /// The files of one source from each environment's group of it, in the order of
     /// the contexts (`None` where an environment has none), with the number of objects
-    /// they hold: the bytes [`files_in`] writes for them.
+    /// they hold: the bytes [`files_in`] writes for them. An environment marked
+    /// `unlowered` has no group here yet: its file is written from an earlier
+    /// environment's prints where that one lowers the group from the same things, and
+    /// its group is lowered here otherwise.
     pub fn files(
         &self,
+        src: Source,
         groups: &mut [Option<&mut Group>],
+        unlowered: &[bool],
     ) -> Result<(Vec<OutFile>, usize), EmitError> {
         let mut forms: Vec<Vec<Form>> = Vec::new();
+        let mut recipes: Vec<(usize, Recipe)> = Vec::new();
         let mut files = Vec::with_capacity(groups.len());
         let mut objects = 0;
-        for ((cx, id), g) in self.cxs.iter().zip(&self.ids).zip(groups.iter_mut()) {
-            let Some(g) = g.as_deref_mut() else {
+        for (e, ((cx, id), g)) in self
+            .cxs
+            .iter()
+            .zip(&self.ids)
+            .zip(groups.iter_mut())
+            .enumerate()
+        {
+            let mut own: Option<Group>;
+            let g = match unlowered.get(e) {
+                Some(true) => {
+                    if let Some(id) = id
+                        && let Some((file, n)) = reused(self.cxs, &recipes, &forms, e, id, src)
+                    {
+                        files.push(file);
+                        objects += n;
+                        continue;
+                    }
+                    own = ir::lower_source(cx, src);
+                    own.as_mut()
+                }
+                _ => g.as_deref_mut(),
+            };
+            let Some(g) = g else {
                 continue;
             };
             objects += g.objects.len();
             let printed = match id {
-                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?
-                    .map(|(text, _)| text),
+                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?,
                 None => None,
             };
             let text = match printed {
-                Some(text) => text,
+                Some((text, picks)) => {
+                    recipes.push((
+                        e,
+                        Recipe {
+                            file: g.file.clone(),
+                            comment: g.comment.clone(),
+                            picks,
+                        },
+                    ));
+                    text
+                }
                 None => yaml::file(g)?,
             };
             files.push(OutFile {
@@ -300,6 +336,32 @@ impl Printed for &mut Object {
     }
 }
 
+/// The file of environment `e` written from the prints of an earlier environment that
+/// lowers the workload group `src` from the same things, where its prints allow it, with
+/// the number of objects it holds.
+fn reused(
+    cxs: &[Cx],
+    recipes: &[(usize, Recipe)],
+    forms: &[Vec<Form>],
+    e: usize,
+    id: &Identity,
+    src: Source,
+) -> Option<(OutFile, usize)> {
+    let Source::Workload(w) = src else {
+        return None;
+    };
+    let cx = cxs.get(e)?;
+    let (_, r) = recipes.iter().find(|(before, r)| {
+        cxs.get(*before)
+            .is_some_and(|b| r.reusable(forms, b.ns == cx.ns) && b.reads_same_workload(cx, w))
+    })?;
+    let file = OutFile {
+        path: format!("raw/{}/{}", cx.m.env, r.file),
+        bytes: r.write(forms, id).into_bytes(),
+    };
+    Some((file, r.picks.len()))
+}
+
 /// How an environment's file of a group was written from forms alone: enough to write
 /// the file of another environment that lowers the group from the same things.
 struct Recipe {
@@ -416,26 +478,19 @@ fn shared(cxs: &[Cx], ids: &[Option<Identity>], src: Source) -> Result<Written, 
     let mut files = Vec::with_capacity(cxs.len());
     let mut objects = 0;
     #[cfg(test)]
-    let mut reused = 0;
+    let mut reused_files = 0;
     for (e, (cx, id)) in cxs.iter().zip(ids).enumerate() {
         // An environment that lowers this group from the same things as one before it
         // writes that one's forms, without lowering it again.
-        if let (Some(id), Source::Workload(w)) = (id, src)
-            && let Some((_, r)) = recipes.iter().find(|(before, r)| {
-                cxs.get(*before).is_some_and(|b| {
-                    r.reusable(&forms, b.ns == cx.ns) && b.reads_same_workload(cx, w)
-                })
-            })
+        if let Some(id) = id
+            && let Some((file, n)) = reused(cxs, &recipes, &forms, e, id, src)
         {
-            objects += r.picks.len();
+            objects += n;
             #[cfg(test)]
             {
-                reused += 1;
+                reused_files += 1;
             }
-            files.push(OutFile {
-                path: format!("raw/{}/{}", cx.m.env, r.file),
-                bytes: r.write(&forms, id).into_bytes(),
-            });
+            files.push(file);
             continue;
         }
         let Some(g) = ir::lower_source(cx, src) else {
@@ -473,7 +528,7 @@ fn shared(cxs: &[Cx], ids: &[Option<Identity>], src: Source) -> Result<Written, 
         files,
         objects,
         #[cfg(test)]
-        reused,
+        reused: reused_files,
     })
 }
 
