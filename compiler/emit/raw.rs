@@ -442,12 +442,21 @@ impl Form {
             };
             marks.push((at, mark));
         }
-        Ok((marks.len() == changed).then(|| Form {
-            namespace_at_marks: !text.contains(&id.raw_namespace),
-            instance_at_marks: !text.contains(&id.raw_instance),
+        if marks.len() != changed {
+            return Ok(None);
+        }
+        let instance_at_marks = !text.contains(&id.raw_instance);
+        // An environment's namespace is often its instance label too (`shop-staging`).
+        let namespace_at_marks = match id.raw_namespace == id.raw_instance {
+            true => instance_at_marks,
+            false => !text.contains(&id.raw_namespace),
+        };
+        Ok(Some(Form {
             object,
             text,
             marks,
+            namespace_at_marks,
+            instance_at_marks,
         }))
     }
 
