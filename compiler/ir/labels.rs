@@ -179,8 +179,9 @@ impl<'m> Cx<'m> {
     /// platform's other settings, every secret and config (shared), the ports a gateway
     /// routes to it, and its connections in and out. That is everything lowering a
     /// workload reads. Some of it cannot differ today without the checker building the
-    /// workload again (a secret's rotation, the ports of what it calls), and is compared
-    /// all the same, so that this does not rest on what the checker re-checks
+    /// workload again (a secret's rotation, the ports of what it calls), or at all (an
+    /// environment cannot change a route), and is compared all the same, so that this
+    /// does not rest on what the checker re-checks or on what environments may change
     /// (`tests/emit.rs` holds the files written on the strength of it to each
     /// environment's own).
     pub fn reads_same_workload(&self, other: &Cx, index: usize) -> bool {
