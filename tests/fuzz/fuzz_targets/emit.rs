@@ -16,10 +16,17 @@ fuzz_target!(|data: &[u8]| {
     if c.has_errors() {
         return;
     }
-    for m in &c.checked.envs {
-        let _ = sorchac::emit::raw::files(&sorchac::ir::lower(m)).expect("raw output");
-    }
     let envs: Vec<&sorchac::check::Model> = c.checked.envs.iter().collect();
+    // The raw output of every environment at once (an object printed once for the
+    // environments it is the same in, a group lowered once for those that lower it from
+    // the same things) is each environment's own objects printed.
+    let mut own = Vec::new();
+    for m in &envs {
+        own.extend(sorchac::emit::raw::files(&sorchac::ir::lower(m)).expect("raw output"));
+    }
+    own.sort_by(|a, b| a.path.cmp(&b.path));
+    let (shared, _) = sorchac::emit::raw::files_of(&envs).expect("raw output");
+    assert!(shared == own);
     // The chart of groups lowered by part is the chart of whole groups.
     let helm = |sampling| sorchac::emit::helm::files_by(&c.checked.base, &envs, sampling);
     match (
