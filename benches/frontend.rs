@@ -488,8 +488,6 @@ fn lsp_latency(n: usize, runs: usize, place: Place, stroke: Stroke) {
     );
 }
 
-/// One table of whole processes: for each size, the wall time (median of `runs`) and
-/// peak memory of `check` and of `build` for every target, with the output's size.
 /// The arguments of a `sorchac` command of the tables (`check`, `build --target …`) on
 /// `file`, a build writing to `out`.
 fn command_args(cmd: &[&str], file: &std::path::Path, out: &std::path::Path) -> Vec<String> {
@@ -501,6 +499,8 @@ fn command_args(cmd: &[&str], file: &std::path::Path, out: &std::path::Path) -> 
     args
 }
 
+/// One table of whole processes: for each size, the wall time (median of `runs`) and
+/// peak memory of `check` and of `build` for every target, with the output's size.
 fn process_table(sizes: &[usize]) {
     println!(
         "| services | check | build raw | build kustomize | build helm | build all | objects | raw output |"

@@ -115,69 +115,15 @@ impl<'c, 'm> Beside<'c, 'm> {
     /// The files of one source from each environment's group of it, in the order of
     /// the contexts (`None` where an environment has none), with the number of objects
     /// they hold: the bytes [`files_in`] writes for them. An environment marked
-    /// `unlowered` has no group here yet: its file is written from an earlier
-    /// environment's prints where that one lowers the group from the same things, and
-    /// its group is lowered here otherwise.
+    /// `unlowered` has no group here yet: its file is written as [`shared`] writes it.
     pub fn files(
         &self,
         src: Source,
         groups: &mut [Option<&mut Group>],
         unlowered: &[bool],
     ) -> Result<(Vec<OutFile>, usize), EmitError> {
-        let mut forms: Vec<Vec<Form>> = Vec::new();
-        let mut recipes: Vec<(usize, Recipe)> = Vec::new();
-        let mut files = Vec::with_capacity(groups.len());
-        let mut objects = 0;
-        for (e, ((cx, id), g)) in self
-            .cxs
-            .iter()
-            .zip(&self.ids)
-            .zip(groups.iter_mut())
-            .enumerate()
-        {
-            let mut own: Option<Group>;
-            let g = match unlowered.get(e) {
-                Some(true) => {
-                    if let Some(id) = id
-                        && let Some((file, n)) = reused(self.cxs, &recipes, &forms, e, id, src)
-                    {
-                        files.push(file);
-                        objects += n;
-                        continue;
-                    }
-                    own = ir::lower_source(cx, src);
-                    own.as_mut()
-                }
-                _ => g.as_deref_mut(),
-            };
-            let Some(g) = g else {
-                continue;
-            };
-            objects += g.objects.len();
-            let printed = match id {
-                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?,
-                None => None,
-            };
-            let text = match printed {
-                Some((text, picks)) => {
-                    recipes.push((
-                        e,
-                        Recipe {
-                            file: g.file.clone(),
-                            comment: g.comment.clone(),
-                            picks,
-                        },
-                    ));
-                    text
-                }
-                None => yaml::file(g)?,
-            };
-            files.push(OutFile {
-                path: format!("raw/{}/{}", cx.m.env, g.file),
-                bytes: text.into_bytes(),
-            });
-        }
-        Ok((files, objects))
+        let w = source_files(self.cxs, &self.ids, src, groups, unlowered)?;
+        Ok((w.files, w.objects))
     }
 }
 
@@ -480,6 +426,21 @@ impl Form {
 /// Each object is printed once for the environments it is the same in, and written
 /// from that print in each: the bytes [`yaml::file`] gives for each environment's group.
 fn shared(cxs: &[Cx], ids: &[Option<Identity>], src: Source) -> Result<Written, EmitError> {
+    let mut none: Vec<Option<&mut Group>> = cxs.iter().map(|_| None).collect();
+    source_files(cxs, ids, src, &mut none, &vec![true; cxs.len()])
+}
+
+/// The files of one source in every environment: from each environment's group in
+/// `groups`, borrowed and left as it was, or, where `unlowered` says it has none yet,
+/// from an earlier environment's prints where that one lowers the group from the same
+/// things, and from its group lowered here otherwise.
+fn source_files(
+    cxs: &[Cx],
+    ids: &[Option<Identity>],
+    src: Source,
+    groups: &mut [Option<&mut Group>],
+    unlowered: &[bool],
+) -> Result<Written, EmitError> {
     // Per position in the group: the forms its object has taken so far.
     let mut forms: Vec<Vec<Form>> = Vec::new();
     // The environments' files written from forms alone, by environment.
@@ -488,50 +449,64 @@ fn shared(cxs: &[Cx], ids: &[Option<Identity>], src: Source) -> Result<Written, 
     let mut objects = 0;
     #[cfg(test)]
     let mut reused_files = 0;
-    for (e, (cx, id)) in cxs.iter().zip(ids).enumerate() {
-        // An environment that lowers this group from the same things as one before it
-        // writes that one's forms, without lowering it again.
-        if let Some(id) = id
-            && let Some((file, n)) = reused(cxs, &recipes, &forms, e, id, src)
-        {
-            objects += n;
-            #[cfg(test)]
+    for (e, ((cx, id), given)) in cxs.iter().zip(ids).zip(groups.iter_mut()).enumerate() {
+        let (file, text, picks) = if unlowered.get(e).copied().unwrap_or(false) {
+            // An environment that lowers this group from the same things as one before
+            // it writes that one's forms, without lowering it again.
+            if let Some(id) = id
+                && let Some((file, n)) = reused(cxs, &recipes, &forms, e, id, src)
             {
-                reused_files += 1;
-            }
-            files.push(file);
-            continue;
-        }
-        let Some(g) = ir::lower_source(cx, src) else {
-            continue;
-        };
-        objects += g.objects.len();
-        let path = format!("raw/{}/{}", cx.m.env, g.file);
-        let text = match id {
-            Some(id) => match shared_file(&g.comment, g.objects.into_iter(), id, &mut forms)? {
-                Some((text, picks)) => {
-                    recipes.push((
-                        e,
-                        Recipe {
-                            file: g.file,
-                            comment: g.comment,
-                            picks,
-                        },
-                    ));
-                    text
+                objects += n;
+                #[cfg(test)]
+                {
+                    reused_files += 1;
                 }
-                // A mark's text in the program itself: printed as it is.
-                None => match ir::lower_source(cx, src) {
-                    Some(g) => yaml::file(&g)?,
-                    None => continue,
+                files.push(file);
+                continue;
+            }
+            let Some(g) = ir::lower_source(cx, src) else {
+                continue;
+            };
+            objects += g.objects.len();
+            match id {
+                Some(id) => match shared_file(&g.comment, g.objects.into_iter(), id, &mut forms)? {
+                    Some((text, picks)) => (g.file, text, Some((picks, g.comment))),
+                    // A mark's text in the program itself: printed as it is.
+                    None => match ir::lower_source(cx, src) {
+                        Some(g) => (g.file.clone(), yaml::file(&g)?, None),
+                        None => continue,
+                    },
                 },
-            },
-            None => yaml::file(&g)?,
+                None => (g.file.clone(), yaml::file(&g)?, None),
+            }
+        } else {
+            let Some(g) = given.as_deref_mut() else {
+                continue;
+            };
+            objects += g.objects.len();
+            let printed = match id {
+                Some(id) => shared_file(&g.comment, g.objects.iter_mut(), id, &mut forms)?,
+                None => None,
+            };
+            match printed {
+                Some((text, picks)) => (g.file.clone(), text, Some((picks, g.comment.clone()))),
+                None => (g.file.clone(), yaml::file(g)?, None),
+            }
         };
         files.push(OutFile {
-            path,
+            path: format!("raw/{}/{}", cx.m.env, file),
             bytes: text.into_bytes(),
         });
+        if let Some((picks, comment)) = picks {
+            recipes.push((
+                e,
+                Recipe {
+                    file,
+                    comment,
+                    picks,
+                },
+            ));
+        }
     }
     Ok(Written {
         files,
