@@ -6,6 +6,7 @@
 //! unsupported, and the caller falls back to serde_yaml_ng. `tests/yaml.rs` checks the
 //! two agree on every example and on random values.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use serde::ser::{self, Serialize};
@@ -104,9 +105,54 @@ pub fn obviously_plain(s: &str) -> bool {
         && !is_keyword(s)
 }
 
+/// [`obviously_plain`] of a struct's field name, at most 128 bytes long (longer keys
+/// are complex keys), remembered per name. Field names are static text, so a name's
+/// address and length stand for its text for as long as the program runs.
+fn plain_field(k: &'static str) -> bool {
+    thread_local! {
+        static SEEN: RefCell<[(usize, usize, bool); FIELDS]> =
+            const { RefCell::new([(0, 0, false); FIELDS]) };
+    }
+    let (addr, len) = (k.as_ptr() as usize, k.len());
+    // Fibonacci hashing of the address: the top bits pick the slot.
+    let slot =
+        (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - FIELDS.ilog2())) % FIELDS;
+    let work = || len <= 128 && obviously_plain(k);
+    SEEN.with(|seen| {
+        let Ok(mut seen) = seen.try_borrow_mut() else {
+            return work();
+        };
+        match seen.get_mut(slot) {
+            Some((a, l, plain)) if *a == addr && *l == len => *plain,
+            Some(entry) => {
+                let plain = work();
+                *entry = (addr, len, plain);
+                plain
+            }
+            None => work(),
+        }
+    })
+}
+
+/// Slots for field names in [`plain_field`]: a power of two.
+const FIELDS: usize = 256;
+
 /// Whether every byte is an ASCII letter or digit, or one of `_ . / -`.
 pub fn name_bytes(b: &[u8]) -> bool {
-    b.iter().all(|&c| NAME_BYTES[usize::from(c)])
+    // Eight bytes at a time without a branch between them, then the rest.
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        if !chunk
+            .iter()
+            .fold(true, |ok, &c| ok & NAME_BYTES[usize::from(c)])
+        {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&c| NAME_BYTES[usize::from(c)])
 }
 
 /// An ASCII letter or digit, or one of `_ . / -`.
@@ -558,6 +604,12 @@ impl Writer {
         self.key_in(k, at, k.len() <= 128 && obviously_plain(k))
     }
 
+    /// A struct's field name: whether it is plain is looked up, as the same few hundred
+    /// names come again in every object.
+    fn field_key(&mut self, k: &'static str, at: usize) -> Result<()> {
+        self.key_in(k, at, plain_field(k))
+    }
+
     /// A key, `plain` when it is known to need no quotes (a name, a number).
     fn key_in(&mut self, k: &str, at: usize, plain: bool) -> Result<()> {
         let style = if plain {
@@ -930,7 +982,7 @@ impl ser::SerializeStruct for Compound<'_> {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.next_key();
-        self.w.key(key, self.at)?;
+        self.w.field_key(key, self.at)?;
         v.serialize(&mut *self.w)
     }
     fn end(self) -> Result<()> {
@@ -1006,5 +1058,47 @@ mod tests {
         assert!(!obviously_plain(&format!("{long}{long} x")));
         assert!(!obviously_plain("-a"));
         assert!(!obviously_plain("1a"));
+        // A byte that is not a name's, anywhere in names of every length around the
+        // eight bytes looked at together.
+        for len in 0..=20 {
+            assert!(name_bytes(&b"a".repeat(len)), "{len}");
+            for at in 0..len {
+                let mut b = b"a".repeat(len);
+                for bad in [b' ', b':', 0x80, b'\n'] {
+                    b[at] = bad;
+                    assert!(!name_bytes(&b), "{len} {at} {bad}");
+                }
+            }
+        }
+    }
+
+    /// A struct's field name is written as any key is, whether it is remembered or not.
+    #[test]
+    fn field_names_are_written_as_keys_are() {
+        #[derive(serde::Serialize)]
+        struct Fields {
+            plain: u8,
+            #[serde(rename = "true")]
+            keyword: u8,
+            #[serde(rename = "a: b")]
+            colon: u8,
+            #[serde(rename = "8080")]
+            number: u8,
+            #[serde(rename = "$ref")]
+            dollar: u8,
+        }
+        let v = Fields {
+            plain: 1,
+            keyword: 2,
+            colon: 3,
+            number: 4,
+            dollar: 5,
+        };
+        let expected = "plain: 1\n'true': 2\n'a: b': 3\n'8080': 4\n$ref: 5\n";
+        // Written again, each name is remembered from the first time.
+        for _ in 0..3 {
+            assert_eq!(to_string(&v).unwrap(), expected);
+        }
+        assert_eq!(serde_yaml_ng::to_string(&v).unwrap(), expected);
     }
 }

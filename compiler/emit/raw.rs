@@ -10,6 +10,9 @@
 //! written with the environment's namespace and instance label ([`Recipe`]).
 
 use std::borrow::Borrow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::{EmitError, OutFile, fastyaml, header, yaml};
 use crate::check::Model;
@@ -173,6 +176,9 @@ const MARK: &str = "zq7k-sorchac-";
 const NAMESPACE_MARK: &str = "zq7k-sorchac-namespace";
 const INSTANCE_MARK: &str = "zq7k-sorchac-instance";
 
+/// Finds the marks in a print (every object's is searched: a searcher made once).
+static MARKS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(MARK));
+
 /// What an environment writes in place of the marks.
 struct Identity {
     /// The namespace and the instance label, each as YAML writes it on one line.
@@ -181,6 +187,9 @@ struct Identity {
     /// The values themselves, which the marks replace in the objects.
     raw_namespace: String,
     raw_instance: String,
+    /// Find the values themselves in a print.
+    find_namespace: Finder<'static>,
+    find_instance: Finder<'static>,
 }
 
 impl Identity {
@@ -191,6 +200,8 @@ impl Identity {
         let mut id = Identity {
             namespace: String::new(),
             instance: String::new(),
+            find_namespace: Finder::new(&cx.ns).into_owned(),
+            find_instance: Finder::new(&instance).into_owned(),
             raw_namespace: cx.ns.clone(),
             raw_instance: instance,
         };
@@ -377,7 +388,7 @@ impl Form {
         let mut text = String::with_capacity(2048);
         yaml::append(&object, &mut text)?;
         let mut marks = Vec::with_capacity(changed);
-        for (at, _) in text.match_indices(MARK) {
+        for at in MARKS.find_iter(text.as_bytes()) {
             let rest = &text[at..];
             let mark = if rest.starts_with(NAMESPACE_MARK) {
                 Mark::Namespace
@@ -391,11 +402,11 @@ impl Form {
         if marks.len() != changed {
             return Ok(None);
         }
-        let instance_at_marks = !text.contains(&id.raw_instance);
+        let instance_at_marks = id.find_instance.find(text.as_bytes()).is_none();
         // An environment's namespace is often its instance label too (`shop-staging`).
         let namespace_at_marks = match id.raw_namespace == id.raw_instance {
             true => instance_at_marks,
-            false => !text.contains(&id.raw_namespace),
+            false => id.find_namespace.find(text.as_bytes()).is_none(),
         };
         Ok(Some(Form {
             object,
