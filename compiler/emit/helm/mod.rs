@@ -967,7 +967,8 @@ fn schema_file(dir: &str, envs: &[&Model], leaves: &[values::Leaf]) -> OutFile {
     // Room for the whole schema at once (about 360 bytes a value), rather than grown,
     // and copied, step by step.
     let mut printed = Vec::with_capacity(4096 + 384 * leaves.len());
-    if serde_json::to_writer_pretty(&mut printed, &schema).is_ok() {
+    let mut ser = serde_json::Serializer::with_formatter(&mut printed, values::Pretty::default());
+    if serde::Serialize::serialize(&schema, &mut ser).is_ok() {
         printed.push(b'\n');
     } else {
         printed = b"\n".to_vec();

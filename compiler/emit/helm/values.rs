@@ -525,6 +525,91 @@ impl Serialize for Schema<'_> {
     }
 }
 
+/// JSON as `serde_json::to_writer_pretty` writes it (two spaces a level), each line's
+/// indentation written at once: the schema of a large program is millions of bytes,
+/// nested ten levels deep, and its indentation was written a level at a time.
+#[derive(Default)]
+pub struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, lead: &[u8]) -> std::io::Result<()> {
+        w.write_all(lead)?;
+        let mut n = self.level * 2;
+        while n > 0 {
+            let step = n.min(SPACES.len());
+            w.write_all(&SPACES[..step])?;
+            n -= step;
+        }
+        Ok(())
+    }
+}
+
+/// Indentation, taken a slice at a time.
+const SPACES: &[u8; 64] = b"                                                                ";
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level = self.level.saturating_sub(1);
+        if self.has_value {
+            self.newline(w, b"\n")?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, if first { b"\n" } else { b",\n" })
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level = self.level.saturating_sub(1);
+        if self.has_value {
+            self.newline(w, b"\n")?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, if first { b"\n" } else { b",\n" })
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// The schema of one value, written as it is serialised.
 struct LeafSchema<'p>(&'p Leaf, &'p [&'p str]);
 
@@ -586,6 +671,29 @@ mod tests {
         assert_eq!(camel("wallet-service"), "walletService");
         assert_eq!(camel("postgres"), "postgres");
         assert_eq!(camel("a-b-c"), "aBC");
+    }
+
+    /// The schema's writer writes what `serde_json::to_writer_pretty` writes.
+    #[test]
+    fn pretty_is_serde_json_s_pretty() {
+        let deep = (0..40).fold(
+            json!("leaf"),
+            |v, i| json!({ format!("k{i}"): v, "n": [i] }),
+        );
+        for v in [
+            json!({}),
+            json!([]),
+            json!({"a": {}, "b": [], "c": [{}, [], [1, "two", null, true, 1.5]], "d": "\"q\""}),
+            deep,
+        ] {
+            let mut ours = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut ours, Pretty::default());
+            serde::Serialize::serialize(&v, &mut ser).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string_pretty(&v).unwrap()
+            );
+        }
     }
 
     #[test]
