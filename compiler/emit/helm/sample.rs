@@ -53,8 +53,13 @@ pub enum Knob {
 /// The markers, and what each stands for.
 #[derive(Default)]
 pub struct Markers {
-    /// Text markers (also numbers written as text).
-    pub text: HashMap<String, Knob>,
+    /// Text markers (also numbers written as text), each with the knob it stands for:
+    /// added by [`Markers::insert`] only, which keeps `other_lengths`.
+    by_text: HashMap<String, Knob>,
+    /// The lengths (as bits; 63 for any longer) of the text markers that neither hold
+    /// [`TEXT`] nor start with a digit, as a config's name does: no string of another
+    /// length that is neither is one ([`Markers::may_be`]).
+    other_lengths: u64,
     /// Number markers.
     pub number: HashMap<i64, Knob>,
     next: i64,
@@ -67,6 +72,15 @@ pub struct Markers {
 /// Text markers: lower-case letters and digits, so that they are valid wherever a name
 /// is, and never a part of one another.
 pub const TEXT: &str = "zq7k";
+/// Whether a string holds a text marker: most hold not even the marker's first letter,
+/// which is found faster than a word.
+pub fn holds_text_marker(s: &str) -> bool {
+    TEXT.as_bytes()
+        .first()
+        .is_none_or(|first| s.as_bytes().contains(first))
+        && s.contains(TEXT)
+}
+
 /// Number markers: large, and never a multiple of 1000 (so a CPU marker keeps its `m`).
 const NUMBER: i64 = 1_700_000_007;
 
@@ -74,15 +88,42 @@ impl Markers {
     pub fn text(&mut self, knob: Knob) -> String {
         self.next += 1;
         let t = format!("{TEXT}{:06}x", self.next);
-        self.text.insert(t.clone(), knob);
+        self.insert(t.clone(), knob);
         t
     }
 
-    fn number(&mut self, knob: Knob) -> i64 {
+    /// Makes `text` a marker for `knob`.
+    pub(super) fn insert(&mut self, text: String, knob: Knob) {
+        if !text.as_bytes().first().is_some_and(u8::is_ascii_digit) && !holds_text_marker(&text) {
+            self.other_lengths |= 1 << text.len().min(63);
+        }
+        self.by_text.insert(text, knob);
+    }
+
+    /// The knob that `text` is the marker of.
+    pub fn knob(&self, text: &str) -> Option<&Knob> {
+        self.by_text.get(text)
+    }
+
+    /// Whether `s` may be a text marker or hold one; most strings are neither, and
+    /// are told so without being looked up.
+    pub fn may_be(&self, s: &str) -> bool {
+        s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+            || self.other_lengths & (1 << s.len().min(63)) != 0
+            || holds_text_marker(s)
+    }
+
+    /// Every text marker.
+    #[cfg(test)]
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.by_text.keys().map(String::as_str)
+    }
+
+    pub(super) fn number(&mut self, knob: Knob) -> i64 {
         self.next += 1;
         let n = NUMBER + 1000 * self.next;
         self.number.insert(n, knob.clone());
-        self.text.insert(n.to_string(), knob);
+        self.insert(n.to_string(), knob);
         n
     }
 }
@@ -116,7 +157,7 @@ impl Sampler {
         m.env = mk.env.clone();
         // The instance label is the platform's name and the environment's.
         mk.instance = crate::ir::labels::instance(&m);
-        mk.text.insert(mk.instance.clone(), Knob::Instance);
+        mk.insert(mk.instance.clone(), Knob::Instance);
         let mut fixed = Vec::new();
         let mut range = Vec::new();
         for w in &mut m.workloads {
@@ -170,7 +211,7 @@ impl Sampler {
             });
             // The checker's own Millicores text of a marker number is `{n}m`.
             for (n, rest) in [(cpu_req, "requests"), (cpu_lim, "limits")] {
-                mk.text.insert(
+                mk.insert(
                     format!("{n}m"),
                     value(&path, &["resources", rest, "cpu"], false),
                 );
@@ -229,7 +270,7 @@ impl Sampler {
             for e in &mut c.entries {
                 e.value = mk.text(value(&path, &[e.key.as_str()], false));
             }
-            mk.text.insert(
+            mk.insert(
                 format!("{}-{}", c.name, config_hash(c)),
                 Knob::ConfigName {
                     config: c.name.clone(),

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::super::fastyaml;
-use super::sample::{Knob, MESHES, Markers, REGIMES, Regime, TEXT};
+use super::sample::{Knob, MESHES, Markers, REGIMES, Regime, TEXT, holds_text_marker};
 use super::tree::Tree;
 use super::values::mesh_name;
 use crate::check::model::Mesh;
@@ -58,73 +58,97 @@ pub enum Node {
 
 // ---- building --------------------------------------------------------------------
 
-/// Whether a value holds a marker anywhere.
-fn marked(v: &Tree, mk: &Markers, key: Option<&str>) -> bool {
-    match v {
-        Tree::Str(s) => {
-            (key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac")
-                || holds_text_marker(s)
-                || mk.text.contains_key(s.as_str())
-        }
-        Tree::Int(i) => mk.number.contains_key(i),
-        Tree::Map(m) => m.iter().any(|(k, v)| marked(v, mk, Some(k))),
-        Tree::List(items) => items.iter().any(|i| marked(i, mk, None)),
-        _ => false,
-    }
-}
-
 /// Replaces the markers in a value with the knobs they stand for. The value is taken,
 /// not copied: what holds no marker is moved into the template whole.
 pub fn subst(v: Tree, mk: &Markers, key: Option<&str>) -> Node {
-    if !marked(&v, mk, key) {
-        return Node::Lit(v);
-    }
-    match v {
-        Tree::Str(s) => {
-            if key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac" {
-                return Node::Knob(Knob::Service);
-            }
-            if let Some(k) = mk.text.get(s.as_str()) {
-                // A number written as text stays text.
-                if matches!(k, Knob::Value { int: true, .. }) {
-                    return Node::Text(vec![Piece::Expr(k.clone())]);
-                }
-                return Node::Knob(k.clone());
-            }
-            match pieces(&s, mk) {
-                Some(p) => Node::Text(p),
-                None => Node::Lit(Tree::Str(s)),
-            }
-        }
-        Tree::Int(i) => match mk.number.get(&i) {
-            Some(k) => Node::Knob(k.clone()),
-            None => Node::Lit(Tree::Int(i)),
-        },
-        Tree::Map(m) => Node::Map(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let node = subst(v, mk, Some(&k));
-                    (k.into_owned(), node, Cond::True)
-                })
-                .collect(),
-        ),
-        Tree::List(items) => Node::List(
-            items
-                .into_iter()
-                .map(|i| (subst(i, mk, None), Cond::True))
-                .collect(),
-        ),
-        other => Node::Lit(other),
+    match subst_in(v, mk, key) {
+        Ok(unmarked) => Node::Lit(unmarked),
+        Err(node) => node,
     }
 }
 
-/// Whether a string holds a text marker: most hold not even the marker's first letter,
-/// which is found faster than a word.
-fn holds_text_marker(s: &str) -> bool {
-    TEXT.as_bytes()
-        .first()
-        .is_none_or(|first| s.as_bytes().contains(first))
-        && s.contains(TEXT)
+/// [`subst`] in one walk of the value: the value back as it was when it holds no
+/// marker (most of an object holds none, and is then neither copied nor walked again),
+/// or its node.
+fn subst_in(v: Tree, mk: &Markers, key: Option<&str>) -> Result<Tree, Node> {
+    match v {
+        Tree::Str(s) => {
+            if key == Some(crate::ir::labels::MANAGED_BY) && s == "sorchac" {
+                return Err(Node::Knob(Knob::Service));
+            }
+            if !mk.may_be(&s) {
+                return Ok(Tree::Str(s));
+            }
+            if let Some(k) = mk.knob(&s) {
+                // A number written as text stays text.
+                if matches!(k, Knob::Value { int: true, .. }) {
+                    return Err(Node::Text(vec![Piece::Expr(k.clone())]));
+                }
+                return Err(Node::Knob(k.clone()));
+            }
+            match pieces(&s, mk) {
+                Some(p) => Err(Node::Text(p)),
+                None => Ok(Tree::Str(s)),
+            }
+        }
+        Tree::Int(i) => match mk.number.get(&i) {
+            Some(k) => Err(Node::Knob(k.clone())),
+            None => Ok(Tree::Int(i)),
+        },
+        Tree::Map(mut m) => {
+            for at in 0..m.len() {
+                let Some((k, child)) = m.get_mut(at) else {
+                    break;
+                };
+                let taken = std::mem::replace(child, Tree::Null);
+                match subst_in(taken, mk, Some(k)) {
+                    Ok(unmarked) => *child = unmarked,
+                    // The entries before it hold no marker; the rest are each
+                    // substituted in turn.
+                    Err(node) => {
+                        let mut node = Some(node);
+                        let mut entries = Vec::with_capacity(m.len());
+                        for (i, (k, v)) in m.into_iter().enumerate() {
+                            let n = match i.cmp(&at) {
+                                std::cmp::Ordering::Less => Node::Lit(v),
+                                std::cmp::Ordering::Equal => node.take().unwrap_or(Node::Lit(v)),
+                                std::cmp::Ordering::Greater => subst(v, mk, Some(&k)),
+                            };
+                            entries.push((k.into_owned(), n, Cond::True));
+                        }
+                        return Err(Node::Map(entries));
+                    }
+                }
+            }
+            Ok(Tree::Map(m))
+        }
+        Tree::List(mut items) => {
+            for at in 0..items.len() {
+                let Some(item) = items.get_mut(at) else {
+                    break;
+                };
+                let taken = std::mem::replace(item, Tree::Null);
+                match subst_in(taken, mk, None) {
+                    Ok(unmarked) => *item = unmarked,
+                    Err(node) => {
+                        let mut node = Some(node);
+                        let mut out = Vec::with_capacity(items.len());
+                        for (i, v) in items.into_iter().enumerate() {
+                            let n = match i.cmp(&at) {
+                                std::cmp::Ordering::Less => Node::Lit(v),
+                                std::cmp::Ordering::Equal => node.take().unwrap_or(Node::Lit(v)),
+                                std::cmp::Ordering::Greater => subst(v, mk, None),
+                            };
+                            out.push((n, Cond::True));
+                        }
+                        return Err(Node::List(out));
+                    }
+                }
+            }
+            Ok(Tree::List(items))
+        }
+        other => Ok(other),
+    }
 }
 
 /// A string split around the text markers inside it.
@@ -137,7 +161,7 @@ fn pieces(s: &str, mk: &Markers) -> Option<Vec<Piece>> {
     while let Some(at) = rest.find(TEXT) {
         let end = at + 11;
         let marker = rest.get(at..end);
-        match marker.and_then(|m| mk.text.get(m)) {
+        match marker.and_then(|m| mk.knob(m)) {
             Some(k) => {
                 if at > 0 {
                     out.push(Piece::Lit(rest[..at].to_string()));
@@ -1285,6 +1309,99 @@ mod tests {
                 assert_eq!(get(m, k), m.get(k), "{k}");
             }
         }
+    }
+
+    /// Only strings that may be markers are looked up: every marker of the examples'
+    /// samples, and of a synthetic platform's, is one of them (configs' names, which
+    /// hold no marker text, included).
+    #[test]
+    fn every_marker_is_a_string_that_is_looked_up() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        let mut programs = Vec::new();
+        for example in ["sorcha", "three-tier", "queue-worker"] {
+            let path = format!("{root}/{example}/platform.sorcha");
+            programs.push((
+                path.clone(),
+                crate::compile(&path, &crate::cli::fs::FsLoader),
+            ));
+        }
+        let synth = crate::resolve::load::MemoryLoader::new()
+            .with("main.sorcha", &crate::synth::platform(3));
+        programs.push(("synthetic".into(), crate::compile("main.sorcha", &synth)));
+        for (path, c) in programs {
+            let c = c.unwrap();
+            assert!(!c.has_errors(), "{path}");
+            let sampler = super::super::sample::Sampler::new(&c.checked.base);
+            let mk = &sampler.markers;
+            assert!(mk.texts().count() > 10, "{path}");
+            for text in mk.texts() {
+                assert!(mk.may_be(text), "{path}: {text}");
+            }
+            for n in mk.number.keys() {
+                assert!(mk.may_be(&n.to_string()), "{path}: {n}");
+            }
+        }
+    }
+
+    /// A value is substituted where its markers are, and moved whole where it holds
+    /// none: before, at and after a marker in a map and in a list, nested, and each
+    /// kind of marker.
+    #[test]
+    fn markers_become_knobs_and_the_rest_stays_literal() {
+        let mut mk = Markers::default();
+        let knob = |p: &str| Knob::Value {
+            path: vec![p.into()],
+            int: false,
+        };
+        let host = mk.text(knob("host"));
+        let num = mk.number(knob("replicas"));
+        // A config's name is a marker too, though it holds no marker text.
+        let config = Knob::ConfigName {
+            config: "app".into(),
+        };
+        mk.insert("app-5d8f7k2m9c".into(), config.clone());
+        let v = json!({
+            "a": {"x": 1, "y": ["p", "q"]},
+            "b": [{"n": "plain"}, {"n": host}, 7, format!("https://{host}/x")],
+            "c": num,
+            "d": {"z": "lit", "config": "app-5d8f7k2m9c"},
+            "app.kubernetes.io/managed-by": "sorchac",
+        });
+        let Node::Map(entries) = subst(tree(v), &mk, None) else {
+            panic!("not a map");
+        };
+        let keys: Vec<&str> = entries.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c", "d", "app.kubernetes.io/managed-by"]);
+        assert_eq!(entries[0].1, lit(json!({"x": 1, "y": ["p", "q"]})));
+        let Node::List(items) = &entries[1].1 else {
+            panic!("{:?}", entries[1].1);
+        };
+        assert_eq!(items[0].0, lit(json!({"n": "plain"})));
+        assert_eq!(
+            items[1].0,
+            Node::Map(vec![("n".into(), Node::Knob(knob("host")), Cond::True)])
+        );
+        assert_eq!(items[2].0, lit(json!(7)));
+        assert_eq!(
+            items[3].0,
+            Node::Text(vec![
+                Piece::Lit("https://".into()),
+                Piece::Expr(knob("host")),
+                Piece::Lit("/x".into()),
+            ])
+        );
+        assert_eq!(entries[2].1, Node::Knob(knob("replicas")));
+        assert_eq!(
+            entries[3].1,
+            Node::Map(vec![
+                ("z".into(), lit(json!("lit")), Cond::True),
+                ("config".into(), Node::Knob(config), Cond::True),
+            ])
+        );
+        assert_eq!(entries[4].1, Node::Knob(Knob::Service));
+        // Nothing marked: the value itself.
+        let plain = json!({"a": [1, "two", {"b": null}], "c": "1700000007", "d": "app-5d8f7k2m9"});
+        assert_eq!(subst(tree(plain.clone()), &mk, None), lit(plain));
     }
 
     #[test]
