@@ -381,9 +381,18 @@ pub fn changes(a: &Value, b: &Value) -> Option<Value> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let mut out = Map::new();
+            // Both maps are made alike, so a key is nearly always where it is in the
+            // other: looked up (hashed) only when it is not.
+            let mut in_order = x.iter();
+            let mut found = 0;
             for (k, vb) in y {
-                match x.get(k) {
+                let va = match in_order.next() {
+                    Some((xk, xv)) if xk == k => Some(xv),
+                    _ => x.get(k),
+                };
+                match va {
                     Some(va) => {
+                        found += 1;
                         if let Some(d) = changes(va, vb) {
                             out.insert(k.clone(), d);
                         }
@@ -393,8 +402,11 @@ pub fn changes(a: &Value, b: &Value) -> Option<Value> {
                     }
                 }
             }
-            for k in x.keys().filter(|k| !y.contains_key(*k)) {
-                out.insert(k.clone(), Value::Null);
+            // Every key of `a` is one of `b`'s when all of them were found.
+            if found < x.len() {
+                for k in x.keys().filter(|k| !y.contains_key(*k)) {
+                    out.insert(k.clone(), Value::Null);
+                }
             }
             (!out.is_empty()).then_some(Value::Object(out))
         }
@@ -705,5 +717,10 @@ mod tests {
             Some(json!({"s": {"replicaCount": 3}, "c": {"y": null}}))
         );
         assert_eq!(changes(&a, &a), None);
+        // Keys in another order, added and removed.
+        let a = json!({"x": 1, "y": 2, "z": 3, "w": 4});
+        let b = json!({"y": 2, "x": 5, "v": 6, "w": 4});
+        assert_eq!(changes(&a, &b), Some(json!({"x": 5, "v": 6, "z": null})));
+        assert_eq!(changes(&b, &a), Some(json!({"x": 1, "z": 3, "v": null})));
     }
 }
