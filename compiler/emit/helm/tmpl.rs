@@ -909,22 +909,26 @@ fn go_string(s: &str) -> String {
 }
 
 fn values_ref(path: &[String]) -> String {
-    let mut s = ".Values".to_string();
+    // `.Values.a.b` when every key is a Go identifier of ASCII letters, digits and `_`
+    // (a letter first), as nearly all are; `index` otherwise.
+    let identifier = |p: &str| {
+        p.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+            && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    };
+    if !path.iter().all(|p| identifier(p)) {
+        return format!(
+            "(index .Values {})",
+            path.iter()
+                .map(|p| go_string(p))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    let mut s = String::with_capacity(7 + path.iter().map(|p| p.len() + 1).sum::<usize>());
+    s.push_str(".Values");
     for p in path {
-        if p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        {
-            s.push('.');
-            s.push_str(p);
-        } else {
-            return format!(
-                "(index .Values {})",
-                path.iter()
-                    .map(|p| go_string(p))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-        }
+        s.push('.');
+        s.push_str(p);
     }
     s
 }
@@ -1402,6 +1406,27 @@ mod tests {
         // Nothing marked: the value itself.
         let plain = json!({"a": [1, "two", {"b": null}], "c": "1700000007", "d": "app-5d8f7k2m9"});
         assert_eq!(subst(tree(plain.clone()), &mk, None), lit(plain));
+    }
+
+    #[test]
+    fn values_are_read_by_field_where_every_key_is_an_identifier() {
+        let path = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            values_ref(&path(&["services", "api", "replicaCount"])),
+            ".Values.services.api.replicaCount"
+        );
+        assert_eq!(values_ref(&path(&["a_1", "B"])), ".Values.a_1.B");
+        assert_eq!(
+            values_ref(&path(&["configs", "app-x"])),
+            r#"(index .Values "configs" "app-x")"#
+        );
+        for odd in ["1b", "_b", "é", ""] {
+            assert_eq!(
+                values_ref(&path(&["a", odd])),
+                format!("(index .Values \"a\" {})", go_string(odd)),
+                "{odd:?}"
+            );
+        }
     }
 
     #[test]
