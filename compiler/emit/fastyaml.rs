@@ -82,14 +82,29 @@ struct Writer {
 }
 
 /// Appends `n` spaces.
+#[inline]
 pub fn indent(out: &mut String, n: usize) {
+    let written: std::result::Result<(), std::convert::Infallible> = spaces(n, |run| {
+        out.push_str(run);
+        Ok(())
+    });
+    let Ok(()) = written;
+}
+
+/// Hands `put` `n` spaces, as runs of at most 64 (one copy each rather than one per
+/// space); the first error `put` gives is given back.
+#[inline]
+pub fn spaces<E>(
+    n: usize,
+    mut put: impl FnMut(&'static str) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     const SPACES: &str = "                                                                ";
     let mut n = n;
     while n > SPACES.len() {
-        out.push_str(SPACES);
+        put(SPACES)?;
         n -= SPACES.len();
     }
-    out.push_str(&SPACES[..n]);
+    put(&SPACES[..n])
 }
 
 /// Most scalars are names, paths and versions: ASCII letters, digits and `_ . / -`, not

@@ -550,13 +550,7 @@ impl Pretty {
     /// A line break after `lead`, then the indentation of the current level.
     fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, lead: &[u8]) -> std::io::Result<()> {
         w.write_all(lead)?;
-        let mut n = self.level * 2;
-        while n > 0 {
-            let step = n.min(SPACES.len());
-            w.write_all(&SPACES[..step])?;
-            n -= step;
-        }
-        Ok(())
+        crate::emit::fastyaml::spaces(self.level * 2, |run| w.write_all(run.as_bytes()))
     }
 
     /// An object or an array opened with `bracket`.
@@ -588,9 +582,6 @@ impl Pretty {
         self.newline(w, if first { b"\n" } else { b",\n" })
     }
 }
-
-/// Indentation, taken a slice at a time.
-const SPACES: &[u8; 64] = b"                                                                ";
 
 impl serde_json::ser::Formatter for Pretty {
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
