@@ -96,58 +96,64 @@ fn subst_in(v: Tree, mk: &Markers, key: Option<&str>) -> Result<Tree, Node> {
             None => Ok(Tree::Int(i)),
         },
         Tree::Map(mut m) => {
-            for at in 0..m.len() {
-                let Some((k, child)) = m.get_mut(at) else {
-                    break;
-                };
-                let taken = std::mem::replace(child, Tree::Null);
-                match subst_in(taken, mk, Some(k)) {
-                    Ok(unmarked) => *child = unmarked,
-                    // The entries before it hold no marker; the rest are each
-                    // substituted in turn.
-                    Err(node) => {
-                        let mut node = Some(node);
-                        let mut entries = Vec::with_capacity(m.len());
-                        for (i, (k, v)) in m.into_iter().enumerate() {
-                            let n = match i.cmp(&at) {
-                                std::cmp::Ordering::Less => Node::Lit(v),
-                                std::cmp::Ordering::Equal => node.take().unwrap_or(Node::Lit(v)),
-                                std::cmp::Ordering::Greater => subst(v, mk, Some(&k)),
-                            };
-                            entries.push((k.into_owned(), n, Cond::True));
-                        }
-                        return Err(Node::Map(entries));
-                    }
-                }
-            }
-            Ok(Tree::Map(m))
+            let children = m.iter_mut().map(|(k, v)| {
+                let k: &Cow<'static, str> = k;
+                (Some(k.as_ref()), v)
+            });
+            let Some((at, node)) = first_marked(children, mk) else {
+                return Ok(Tree::Map(m));
+            };
+            let mut node = Some(node);
+            let entries = m.into_iter().enumerate().map(|(i, (k, v))| {
+                let n = after_first(i, at, v, &mut node, |v| subst(v, mk, Some(&k)));
+                (k.into_owned(), n, Cond::True)
+            });
+            Err(Node::Map(entries.collect()))
         }
         Tree::List(mut items) => {
-            for at in 0..items.len() {
-                let Some(item) = items.get_mut(at) else {
-                    break;
-                };
-                let taken = std::mem::replace(item, Tree::Null);
-                match subst_in(taken, mk, None) {
-                    Ok(unmarked) => *item = unmarked,
-                    Err(node) => {
-                        let mut node = Some(node);
-                        let mut out = Vec::with_capacity(items.len());
-                        for (i, v) in items.into_iter().enumerate() {
-                            let n = match i.cmp(&at) {
-                                std::cmp::Ordering::Less => Node::Lit(v),
-                                std::cmp::Ordering::Equal => node.take().unwrap_or(Node::Lit(v)),
-                                std::cmp::Ordering::Greater => subst(v, mk, None),
-                            };
-                            out.push((n, Cond::True));
-                        }
-                        return Err(Node::List(out));
-                    }
-                }
-            }
-            Ok(Tree::List(items))
+            let Some((at, node)) = first_marked(items.iter_mut().map(|v| (None, v)), mk) else {
+                return Ok(Tree::List(items));
+            };
+            let mut node = Some(node);
+            let items = items.into_iter().enumerate().map(|(i, v)| {
+                let n = after_first(i, at, v, &mut node, |v| subst(v, mk, None));
+                (n, Cond::True)
+            });
+            Err(Node::List(items.collect()))
         }
         other => Ok(other),
+    }
+}
+
+/// Substitutes a map's or a list's children (each with its key) one by one, each put
+/// back as it was while it holds no marker: the place of the first that holds one, with
+/// its node.
+fn first_marked<'t>(
+    children: impl Iterator<Item = (Option<&'t str>, &'t mut Tree)>,
+    mk: &Markers,
+) -> Option<(usize, Node)> {
+    for (at, (key, child)) in children.enumerate() {
+        match subst_in(std::mem::replace(child, Tree::Null), mk, key) {
+            Ok(unmarked) => *child = unmarked,
+            Err(node) => return Some((at, node)),
+        }
+    }
+    None
+}
+
+/// The node of child `i` once the child at `at` was found to hold a marker (its node
+/// is `node`): the children before it hold none, and the rest are substituted in turn.
+fn after_first(
+    i: usize,
+    at: usize,
+    v: Tree,
+    node: &mut Option<Node>,
+    rest: impl FnOnce(Tree) -> Node,
+) -> Node {
+    match i.cmp(&at) {
+        std::cmp::Ordering::Less => Node::Lit(v),
+        std::cmp::Ordering::Equal => node.take().unwrap_or(Node::Lit(v)),
+        std::cmp::Ordering::Greater => rest(v),
     }
 }
 
