@@ -81,6 +81,12 @@ pub fn holds_text_marker(s: &str) -> bool {
         && s.contains(TEXT)
 }
 
+/// Whether a string is shaped as most markers are, and is looked up for that alone: it
+/// starts with a digit (a number marker's text) or holds the marker text.
+fn evidently_marker_like(s: &str) -> bool {
+    s.as_bytes().first().is_some_and(u8::is_ascii_digit) || holds_text_marker(s)
+}
+
 /// Number markers: large, and never a multiple of 1000 (so a CPU marker keeps its `m`).
 const NUMBER: i64 = 1_700_000_007;
 
@@ -94,7 +100,7 @@ impl Markers {
 
     /// Makes `text` a marker for `knob`.
     pub(super) fn insert(&mut self, text: String, knob: Knob) {
-        if !text.as_bytes().first().is_some_and(u8::is_ascii_digit) && !holds_text_marker(&text) {
+        if !evidently_marker_like(&text) {
             self.other_lengths |= 1 << text.len().min(63);
         }
         self.by_text.insert(text, knob);
@@ -108,9 +114,7 @@ impl Markers {
     /// Whether `s` may be a text marker or hold one; most strings are neither, and
     /// are told so without being looked up.
     pub fn may_be(&self, s: &str) -> bool {
-        s.as_bytes().first().is_some_and(u8::is_ascii_digit)
-            || self.other_lengths & (1 << s.len().min(63)) != 0
-            || holds_text_marker(s)
+        self.other_lengths & (1 << s.len().min(63)) != 0 || evidently_marker_like(s)
     }
 
     /// Every text marker.
